@@ -1,0 +1,41 @@
+# Small declarative helpers so that each folder's CMakeLists.txt only lists what it builds.
+#
+#   labrack_cc_library(NAME name SRCS ... DEPS ...)
+#   labrack_cc_binary(NAME name SRCS ... DEPS ...)        -> build/bin/name
+#   labrack_cc_test(NAME name SRCS ... DEPS ... [LABELS ...] [TIMEOUT s] [RUN_SERIAL])
+
+function(labrack_cc_library)
+  cmake_parse_arguments(L "" "NAME" "SRCS;DEPS" ${ARGN})
+  add_library(${L_NAME} STATIC ${L_SRCS})
+  target_include_directories(${L_NAME} PUBLIC ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/proto)
+  target_link_libraries(${L_NAME} PUBLIC ${L_DEPS})
+  target_compile_options(${L_NAME} PRIVATE -Wall -Wextra -Wno-unused-parameter)
+endfunction()
+
+function(labrack_cc_binary)
+  cmake_parse_arguments(L "" "NAME" "SRCS;DEPS" ${ARGN})
+  add_executable(${L_NAME} ${L_SRCS})
+  target_include_directories(${L_NAME} PRIVATE ${CMAKE_SOURCE_DIR})
+  target_link_libraries(${L_NAME} PRIVATE ${L_DEPS})
+  target_compile_options(${L_NAME} PRIVATE -Wall -Wextra -Wno-unused-parameter)
+endfunction()
+
+function(labrack_cc_test)
+  cmake_parse_arguments(L "RUN_SERIAL" "NAME;TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
+  add_executable(${L_NAME} ${L_SRCS})
+  target_include_directories(${L_NAME} PRIVATE ${CMAKE_SOURCE_DIR})
+  target_link_libraries(${L_NAME} PRIVATE ${L_DEPS} GTest::gmock GTest::gtest_main)
+  target_compile_options(${L_NAME} PRIVATE -Wall -Wextra -Wno-unused-parameter)
+  add_test(NAME ${L_NAME} COMMAND ${L_NAME} WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+  if(NOT L_TIMEOUT)
+    set(L_TIMEOUT 120)
+  endif()
+  set_tests_properties(${L_NAME} PROPERTIES TIMEOUT ${L_TIMEOUT}
+    ENVIRONMENT "LABRACK_SOURCE_DIR=${CMAKE_SOURCE_DIR};LABRACK_BINARY_DIR=${CMAKE_BINARY_DIR}")
+  if(L_LABELS)
+    set_tests_properties(${L_NAME} PROPERTIES LABELS "${L_LABELS}")
+  endif()
+  if(L_RUN_SERIAL)
+    set_tests_properties(${L_NAME} PROPERTIES RUN_SERIAL TRUE)
+  endif()
+endfunction()

@@ -1,0 +1,67 @@
+#include "common/names.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+
+namespace labrack {
+namespace {
+
+using ::labrack::testing::StatusIs;
+using ::testing::HasSubstr;
+
+TEST(SandboxId, AcceptsUuidAndRejectsOthers) {
+  EXPECT_OK(ValidateSandboxId("id", "0123abcd"));
+  EXPECT_OK(ValidateSandboxId("id", "6f1c2a9e-8d3b-4f6a-9c1d-2e3f4a5b6c7d"));
+  EXPECT_THAT(ValidateSandboxId("sandbox_id", "0123abc"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("sandbox_id")));
+  EXPECT_THAT(ValidateSandboxId("id", "0123-abcd"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ValidateSandboxId("id", "0123ABCD"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ValidateSandboxId("id", std::string(65, 'a')),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(ObjectName, AcceptsDnsLikeNamesOnly) {
+  EXPECT_OK(ValidateObjectName("node", "server"));
+  EXPECT_OK(ValidateObjectName("node", "web-1"));
+  for (const char* bad : {"", "1abc", "Server", "a_b", "a/b", "../x", "abc-", "a b",
+                          "aaaaaaaaaaaaaaaaaaaaaaaaa", "x'y", "x<y"}) {
+    EXPECT_THAT(ValidateObjectName("nodes[0].name", bad),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("nodes[0].name")))
+        << bad;
+  }
+}
+
+TEST(ImageName, RefusesPaths) {
+  EXPECT_OK(ValidateImageName("image", "tiny"));
+  EXPECT_OK(ValidateImageName("image", "debian-12.5_server"));
+  for (const char* bad : {"", "../etc/passwd", "a/b", "/abs", ".hidden", "a..b", "Tiny"}) {
+    EXPECT_THAT(ValidateImageName("image", bad),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("never a path")))
+        << bad;
+  }
+}
+
+TEST(CandidateId, AllowsEmailLikeIds) {
+  EXPECT_OK(ValidateCandidateId("candidate", "Zhang.Wei@centre-7"));
+  EXPECT_THAT(ValidateCandidateId("candidate", "a b"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ValidateCandidateId("candidate", "-x"), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(FileName, RefusesDotsAndSlashes) {
+  EXPECT_OK(ValidateFileName("file", "disk.qcow2"));
+  for (const char* bad : {"", ".", "..", "a/b", "a\nb"}) {
+    EXPECT_THAT(ValidateFileName("file", bad), StatusIs(absl::StatusCode::kInvalidArgument));
+  }
+}
+
+TEST(DerivedNames, FollowTheDesign) {
+  const std::string id = "6f1c2a9e-8d3b-4f6a-9c1d-2e3f4a5b6c7d";
+  EXPECT_EQ(DomainName(id, "server"), "lr-6f1c2a9e-server");
+  EXPECT_EQ(NetworkName(id, "lan"), "lr-6f1c2a9e-lan");
+  EXPECT_EQ(BridgeName(id, 3), "lr6f1c2a9e3");
+  EXPECT_LE(BridgeName(id, 99999).size(), 15u);
+}
+
+}  // namespace
+}  // namespace labrack

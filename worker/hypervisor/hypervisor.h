@@ -1,0 +1,77 @@
+// The seam between the worker's logic and a hypervisor. LibvirtHypervisor talks to libvirt;
+// FakeHypervisor keeps the same state in memory for fast tests. Implementations are
+// thread-safe: the worker calls them from several threads at once.
+#ifndef LABRACK_WORKER_HYPERVISOR_HYPERVISOR_H_
+#define LABRACK_WORKER_HYPERVISOR_HYPERVISOR_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "worker/hypervisor/types.h"
+
+namespace labrack::worker {
+
+// An open serial console of one domain. Not thread-safe except Close(), which may be called
+// from any thread to wake a blocked Read().
+class ConsoleStream {
+ public:
+  virtual ~ConsoleStream() = default;
+  // Sends bytes to the guest. Unavailable when the console is gone.
+  virtual absl::Status Write(absl::string_view data) = 0;
+  // Bytes from the guest, blocking until some arrive. Empty at end of stream.
+  virtual absl::StatusOr<std::string> Read() = 0;
+  virtual void Close() = 0;
+};
+
+class Hypervisor {
+ public:
+  virtual ~Hypervisor() = default;
+
+  // A folder-backed storage pool; creates and starts it when absent. OK when it exists
+  // with the same folder; FailedPrecondition when it exists with another.
+  virtual absl::Status EnsurePool(const std::string& name, const std::string& dir) = 0;
+  // Stops and removes a pool (its volumes must be gone). OK when absent.
+  virtual absl::Status RemovePool(const std::string& name) = 0;
+
+  // Defines and starts an isolated network. AlreadyExists when one of that name exists.
+  virtual absl::Status CreateNetwork(const NetworkSpec& spec) = 0;
+  // Stops and undefines a network. OK when absent.
+  virtual absl::Status DestroyNetwork(const std::string& name) = 0;
+  // Networks whose tag names `host_id`.
+  virtual absl::StatusOr<std::vector<NetworkInfo>> ListNetworks(
+      const std::string& host_id) = 0;
+
+  // Creates a volume and returns its path. AlreadyExists when the name is taken.
+  virtual absl::StatusOr<std::string> CreateVolume(const VolumeSpec& spec) = 0;
+  // Deletes a volume. OK when absent.
+  virtual absl::Status DeleteVolume(const std::string& pool, const std::string& name) = 0;
+  virtual absl::StatusOr<std::vector<VolumeInfo>> ListVolumes(const std::string& pool) = 0;
+
+  // Defines a persistent domain (replacing the definition of a stopped one of that name).
+  virtual absl::Status DefineDomain(const DomainSpec& spec) = 0;
+  // Starts a defined domain. OK when already running.
+  virtual absl::Status StartDomain(const std::string& name) = 0;
+  // Stops a domain at once (power cut). OK when already stopped; NotFound when absent.
+  virtual absl::Status StopDomain(const std::string& name) = 0;
+  // Pauses / resumes a running domain's vCPUs.
+  virtual absl::Status SuspendDomain(const std::string& name) = 0;
+  virtual absl::Status ResumeDomain(const std::string& name) = 0;
+  // Stops and undefines a domain. OK when absent.
+  virtual absl::Status DestroyDomain(const std::string& name) = 0;
+  // Domains whose tag names `host_id`.
+  virtual absl::StatusOr<std::vector<DomainInfo>> ListDomains(const std::string& host_id) = 0;
+  virtual absl::StatusOr<DomainInfo> GetDomain(const std::string& name) = 0;
+
+  // Attaches to a running domain's serial console (taking it over from any other client).
+  virtual absl::StatusOr<std::unique_ptr<ConsoleStream>> OpenConsole(
+      const std::string& name) = 0;
+};
+
+}  // namespace labrack::worker
+
+#endif  // LABRACK_WORKER_HYPERVISOR_HYPERVISOR_H_

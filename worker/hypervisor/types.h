@@ -1,0 +1,109 @@
+// Plain descriptions of the libvirt objects labrack makes, in labrack's own types, shared
+// by the Hypervisor interface, the XML builders and the worker logic. Values only.
+#ifndef LABRACK_WORKER_HYPERVISOR_TYPES_H_
+#define LABRACK_WORKER_HYPERVISOR_TYPES_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace labrack::worker {
+
+// Stamped on every object labrack creates (the domain's and network's <metadata>), so that
+// a restarted worker rebuilds what it owns from libvirt alone.
+struct ObjectTag {
+  std::string host_id;     // the worker that owns the object
+  std::string sandbox_id;  // full id
+  uint64_t generation = 0;
+  std::string node;        // empty on networks
+  std::string session_id;
+  std::string candidate;
+  std::string topology;
+  // The sandbox's spec (SandboxSpec in protobuf JSON), carried on domains so that the
+  // whole sandbox can be rebuilt from any one of them.
+  std::string spec_json;
+
+  friend bool operator==(const ObjectTag&, const ObjectTag&) = default;
+};
+
+struct NetworkSpec {
+  std::string name;    // lr-<sandbox8>-<net>
+  std::string bridge;  // lr<sandbox8><n>
+  ObjectTag tag;
+  // Average and peak in KiB/s and burst in KiB, as libvirt's <bandwidth>; 0 means unset.
+  uint64_t bandwidth_average_kibps = 0;
+};
+
+enum class DiskFormat { kQcow2, kRaw };
+const char* DiskFormatName(DiskFormat format);
+
+struct VolumeSpec {
+  std::string pool;
+  std::string name;  // file name inside the pool's folder
+  uint64_t capacity_bytes = 0;
+  // Empty: a blank sparse volume. Else a qcow2 overlay on this read-only file.
+  std::string backing_path;
+  DiskFormat backing_format = DiskFormat::kQcow2;
+};
+
+struct DomainDisk {
+  std::string path;
+  DiskFormat format = DiskFormat::kQcow2;
+  // Backing file of a qcow2 overlay, stated so that libvirt never probes its format.
+  std::string backing_path;
+  DiskFormat backing_format = DiskFormat::kQcow2;
+  std::string target;  // vda, vdb, ...
+};
+
+struct DomainNic {
+  std::string network;  // libvirt network name
+  std::string mac;      // 52:54:00:xx:xx:xx
+  // Anti-spoofing (libvirt's clean-traffic filter) bound to this address; empty: no filter.
+  std::string filter_ip;
+};
+
+enum class DomainType { kKvm, kQemu };
+const char* DomainTypeName(DomainType type);
+
+struct DomainSpec {
+  std::string name;  // lr-<sandbox8>-<node>
+  DomainType type = DomainType::kQemu;
+  uint32_t vcpus = 1;
+  uint32_t memory_mib = 128;
+  // Direct kernel boot when kernel is set.
+  std::string kernel;
+  std::string initrd;
+  std::string cmdline;
+  std::vector<DomainDisk> disks;
+  std::vector<DomainNic> nics;
+  // Everything the guest prints on its serial console is also written here (truncated at
+  // each start).
+  std::string serial_log;
+  ObjectTag tag;
+};
+
+enum class DomainState { kRunning, kPaused, kShutoff, kCrashed, kOther };
+
+struct DomainInfo {
+  std::string name;
+  DomainState state = DomainState::kOther;
+  ObjectTag tag;
+};
+
+struct NetworkInfo {
+  std::string name;
+  std::string bridge;
+  bool active = false;
+  ObjectTag tag;
+};
+
+struct VolumeInfo {
+  std::string name;
+  std::string path;
+  uint64_t capacity_bytes = 0;
+  uint64_t allocation_bytes = 0;
+};
+
+}  // namespace labrack::worker
+
+#endif  // LABRACK_WORKER_HYPERVISOR_TYPES_H_
