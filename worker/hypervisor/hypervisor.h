@@ -67,6 +67,9 @@ class Hypervisor {
   virtual absl::StatusOr<std::vector<DomainInfo>> ListDomains(const std::string& host_id) = 0;
   virtual absl::StatusOr<DomainInfo> GetDomain(const std::string& name) = 0;
 
+  // CPUs and memory of the host.
+  virtual absl::StatusOr<HostResources> GetHostResources() = 0;
+
   // Attaches to a running domain's serial console (taking it over from any other client).
   virtual absl::StatusOr<std::unique_ptr<ConsoleStream>> OpenConsole(
       const std::string& name) = 0;

@@ -97,6 +97,12 @@ struct NetworkInfo {
   ObjectTag tag;
 };
 
+// What the host offers to guests in total.
+struct HostResources {
+  uint32_t cpus = 0;
+  uint64_t memory_mib = 0;
+};
+
 struct VolumeInfo {
   std::string name;
   std::string path;

@@ -1,0 +1,213 @@
+// The smoke topology on real qemu:///system guests, driven through a real LabWorker gRPC
+// server on loopback: sandboxes come up, their guests talk to each other and to nobody
+// else, reset discards changes, and destroy leaves nothing. Two sandboxes are shared by the
+// tests of this suite, since every guest boot costs CPU-seconds under emulation.
+#include <grpcpp/grpcpp.h>
+
+#include <filesystem>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/topology/manifest_yaml.h"
+#include "common/topology/topology_yaml.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/libvirt/libvirt_env.h"
+#include "tests/testing/guest_shell.h"
+#include "tests/testing/status_matchers.h"
+#include "worker/client/image_upload.h"
+
+namespace labrack::worker {
+namespace {
+
+using ::labrack::testing::GuestShell;
+using ::labrack::testing::IsOkAndHolds;
+using ::testing::HasSubstr;
+
+class SmokeSandbox : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    env_ = new LibvirtEnv();
+    env_->Start();
+    if (::testing::Test::HasFatalFailure()) return;
+    absl::StatusOr<v1::Topology> smoke =
+        LoadTopologyFile(absl::StrCat(getenv("LABRACK_SOURCE_DIR"), "/topologies/smoke.yaml"));
+    ASSERT_OK(smoke);
+    topology_ = new v1::Topology(*smoke);
+    // Sandbox B uses the same subnets with other host addresses, so that only isolation,
+    // not routing, can keep it from reaching A.
+    v1::Topology b = *smoke;
+    int host = 101;
+    for (v1::Node& node : *b.mutable_nodes()) {
+      for (v1::Nic& nic : *node.mutable_nics()) {
+        std::string cidr = nic.network() == "mgmt" ? "10.10.0." : "10.10.1.";
+        nic.set_address(absl::StrCat(cidr, host++, "/24"));
+      }
+    }
+    a_ = new std::string(RandomSandboxId());
+    b_ = new std::string(RandomSandboxId());
+    // Both boot at once: one wait for all six guests.
+    absl::StatusOr<v1::SandboxStatus> sa, sb;
+    std::thread ta([&] { sa = env_->Create(*a_, *smoke, /*wait_ready=*/true); });
+    sb = env_->Create(*b_, b, true);
+    ta.join();
+    ASSERT_OK(sa);
+    ASSERT_OK(sb);
+    ASSERT_EQ(sa->phase(), v1::SANDBOX_PHASE_READY) << sa->DebugString();
+    ASSERT_EQ(sb->phase(), v1::SANDBOX_PHASE_READY) << sb->DebugString();
+  }
+
+  static void TearDownTestSuite() {
+    env_->Stop();  // destroys every sandbox and checks that nothing is left
+    delete env_;
+    delete topology_;
+    delete a_;
+    delete b_;
+  }
+
+  void SetUp() override {
+    if (env_->worker() == nullptr) GTEST_SKIP() << "suite set-up failed";
+  }
+
+  static std::string RandomSandboxId() {
+    absl::BitGen gen;
+    return absl::StrFormat("%08x-%04x-4%03x-8%03x-%012x", absl::Uniform<uint32_t>(gen),
+                           absl::Uniform<uint16_t>(gen), absl::Uniform<uint16_t>(gen) & 0xfff,
+                           absl::Uniform<uint16_t>(gen) & 0xfff,
+                           absl::Uniform<uint64_t>(gen) & 0xffffffffffffull);
+  }
+
+  // The address of `node`'s nic on `network` in a sandbox's status.
+  static std::string Address(const v1::SandboxStatus& st, const std::string& node, int nic) {
+    for (const v1::NodeStatus& n : st.nodes()) {
+      if (n.name() == node && nic < n.addresses_size()) {
+        std::string a = n.addresses(nic);
+        return a.substr(0, a.find('/'));
+      }
+    }
+    return "";
+  }
+
+  std::unique_ptr<GuestShell> Shell(const std::string& sandbox, const std::string& node) {
+    auto shell = env_->Shell(sandbox, node);
+    EXPECT_OK(shell);
+    return shell.ok() ? *std::move(shell) : nullptr;
+  }
+
+  // Pings once with a short wait; "exit=0" when an answer came back.
+  std::string Ping(GuestShell& from, const std::string& address) {
+    auto out = from.Run(absl::StrCat("ping -c 2 -W 2 ", address, " >/dev/null 2>&1"));
+    return out.ok() ? *out : std::string(out.status().message());
+  }
+
+  static LibvirtEnv* env_;
+  static v1::Topology* topology_;
+  static std::string* a_;
+  static std::string* b_;
+};
+
+LibvirtEnv* SmokeSandbox::env_ = nullptr;
+v1::Topology* SmokeSandbox::topology_ = nullptr;
+std::string* SmokeSandbox::a_ = nullptr;
+std::string* SmokeSandbox::b_ = nullptr;
+
+TEST_F(SmokeSandbox, ComesUpWithThreeRunningDomainsThatPrintedTheirMarker) {
+  auto st = env_->Get(*a_);
+  ASSERT_OK(st);
+  ASSERT_EQ(st->nodes_size(), 3);
+  for (const v1::NodeStatus& node : st->nodes()) {
+    EXPECT_EQ(node.phase(), v1::NODE_PHASE_READY) << node.name();
+    auto info = env_->hypervisor().GetDomain(node.domain());
+    ASSERT_OK(info);
+    EXPECT_EQ(info->state, DomainState::kRunning);
+    EXPECT_THAT(env_->SerialLog(*a_, node.name()),
+                HasSubstr(absl::StrCat("LABRACK-READY node=", node.name())));
+  }
+}
+
+TEST_F(SmokeSandbox, ServerPingsTheSwitchOverEachSharedNetwork) {
+  auto st = env_->Get(*a_);
+  ASSERT_OK(st);
+  auto server = Shell(*a_, "server");
+  ASSERT_NE(server, nullptr);
+  EXPECT_THAT(Ping(*server, Address(*st, "switch", 0)), HasSubstr("exit=0"));  // mgmt
+  EXPECT_THAT(Ping(*server, Address(*st, "switch", 1)), HasSubstr("exit=0"));  // lan
+}
+
+TEST_F(SmokeSandbox, SecondSandboxCannotReachTheFirstNorTheFirstTheSecond) {
+  auto sa = env_->Get(*a_);
+  auto sb = env_->Get(*b_);
+  ASSERT_OK(sa);
+  ASSERT_OK(sb);
+  auto server_a = Shell(*a_, "server");
+  auto server_b = Shell(*b_, "server");
+  ASSERT_NE(server_a, nullptr);
+  ASSERT_NE(server_b, nullptr);
+  // Each reaches its own switch (so the probe itself works) ...
+  EXPECT_THAT(Ping(*server_b, Address(*sb, "switch", 1)), HasSubstr("exit=0"));
+  // ... and neither reaches the other sandbox on the very same subnet.
+  EXPECT_THAT(Ping(*server_b, Address(*sa, "switch", 1)), HasSubstr("exit=1"));
+  EXPECT_THAT(Ping(*server_b, Address(*sa, "server", 0)), HasSubstr("exit=1"));
+  EXPECT_THAT(Ping(*server_a, Address(*sb, "switch", 1)), HasSubstr("exit=1"));
+  EXPECT_THAT(Ping(*server_a, Address(*sb, "storage", 0)), HasSubstr("exit=1"));
+}
+
+TEST_F(SmokeSandbox, StorageNodeSeesFourBlankOneGibDisks) {
+  auto storage = Shell(*a_, "storage");
+  ASSERT_NE(storage, nullptr);
+  auto out = storage->Run("for d in vdb vdc vdd vde; do cat /sys/block/$d/size; done");
+  ASSERT_OK(out);
+  EXPECT_EQ(*out, "2097152\n2097152\n2097152\n2097152\nexit=0");
+  // Blank: the first MiB of each holds no byte but zero.
+  out = storage->Run("for d in vdb vdc vdd vde; do dd if=/dev/$d bs=1M count=1 2>/dev/null | "
+                     "tr -d '\\000' | wc -c; done");
+  ASSERT_OK(out);
+  EXPECT_EQ(*out, "0\n0\n0\n0\nexit=0");
+}
+
+TEST_F(SmokeSandbox, ResetDiscardsWhatTheCandidateWroteAndRaisesTheGeneration) {
+  auto before = env_->Get(*b_);
+  ASSERT_OK(before);
+  {
+    auto server = Shell(*b_, "server");
+    ASSERT_NE(server, nullptr);
+    ASSERT_THAT(server->Run("echo exam-work > /root/answer.txt && sync && cat /root/answer.txt"),
+                IsOkAndHolds(std::string("exam-work\nexit=0")));
+    auto storage = Shell(*b_, "storage");
+    ASSERT_NE(storage, nullptr);
+    ASSERT_THAT(storage->Run("echo raid | dd of=/dev/vdb conv=fsync 2>/dev/null"),
+                IsOkAndHolds(std::string("exit=0")));
+  }
+  auto st = env_->Reset(*b_, before->generation() + 1);
+  ASSERT_OK(st);
+  EXPECT_EQ(st->generation(), before->generation() + 1);
+  ASSERT_EQ(st->phase(), v1::SANDBOX_PHASE_READY) << st->DebugString();
+  auto server = Shell(*b_, "server");
+  ASSERT_NE(server, nullptr);
+  EXPECT_THAT(server->Run("test -e /root/answer.txt"), IsOkAndHolds(std::string("exit=1")));
+  auto storage = Shell(*b_, "storage");
+  ASSERT_NE(storage, nullptr);
+  EXPECT_THAT(storage->Run("dd if=/dev/vdb bs=4 count=1 2>/dev/null | od -An -c | tr -d ' \\n'"),
+              IsOkAndHolds(std::string("\\0\\0\\0\\0exit=0")));
+}
+
+TEST_F(SmokeSandbox, RestartedWorkerRebuildsItsSandboxesFromLibvirtAlone) {
+  auto before = env_->Get(*b_);
+  ASSERT_OK(before);
+  env_->RestartWorker();
+  ASSERT_NE(env_->worker(), nullptr);
+  auto list = env_->List();
+  ASSERT_OK(list);
+  std::set<std::string> ids;
+  for (const v1::SandboxStatus& s : list->sandboxes()) ids.insert(s.sandbox_id());
+  EXPECT_EQ(ids, (std::set<std::string>{*a_, *b_}));
+  auto after = env_->Get(*b_);
+  ASSERT_OK(after);
+  EXPECT_EQ(after->generation(), before->generation());
+  EXPECT_EQ(after->phase(), v1::SANDBOX_PHASE_READY);
+  EXPECT_EQ(after->nodes_size(), 3);
+}
+
+}  // namespace
+}  // namespace labrack::worker

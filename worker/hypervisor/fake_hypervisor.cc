@@ -1,0 +1,218 @@
+#include "worker/hypervisor/fake_hypervisor.h"
+
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+
+namespace labrack::worker {
+namespace {
+
+class FakeConsole : public ConsoleStream {
+ public:
+  absl::Status Write(absl::string_view) override { return absl::OkStatus(); }
+  absl::StatusOr<std::string> Read() override { return std::string(); }
+  void Close() override {}
+};
+
+absl::Status NoDomain(const std::string& name) {
+  return absl::NotFoundError(absl::StrCat("look up domain ", name, ": no such domain"));
+}
+
+}  // namespace
+
+absl::Status FakeHypervisor::EnsurePool(const std::string& name, const std::string& dir) {
+  absl::MutexLock lock(&mu_);
+  auto [it, inserted] = pools_.try_emplace(name, Pool{dir, {}});
+  if (!inserted && it->second.dir != dir) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("storage pool ", name, " exists with folder ", it->second.dir));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FakeHypervisor::RemovePool(const std::string& name) {
+  absl::MutexLock lock(&mu_);
+  pools_.erase(name);
+  return absl::OkStatus();
+}
+
+absl::Status FakeHypervisor::CreateNetwork(const NetworkSpec& spec) {
+  absl::MutexLock lock(&mu_);
+  if (!networks_.try_emplace(spec.name, spec).second) {
+    return absl::AlreadyExistsError(absl::StrCat("network ", spec.name, " exists"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FakeHypervisor::DestroyNetwork(const std::string& name) {
+  absl::MutexLock lock(&mu_);
+  networks_.erase(name);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<NetworkInfo>> FakeHypervisor::ListNetworks(
+    const std::string& host_id) {
+  absl::MutexLock lock(&mu_);
+  std::vector<NetworkInfo> out;
+  for (const auto& [name, spec] : networks_) {
+    if (spec.tag.host_id == host_id) out.push_back({name, spec.bridge, true, spec.tag});
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> FakeHypervisor::CreateVolume(const VolumeSpec& spec) {
+  absl::MutexLock lock(&mu_);
+  auto pool = pools_.find(spec.pool);
+  if (pool == pools_.end()) return absl::NotFoundError(absl::StrCat("no pool ", spec.pool));
+  std::string path = absl::StrCat(pool->second.dir, "/", spec.name);
+  Volume vol{{spec.name, path, spec.capacity_bytes, 0}};
+  if (!pool->second.volumes.try_emplace(spec.name, vol).second) {
+    return absl::AlreadyExistsError(absl::StrCat("volume ", spec.name, " exists"));
+  }
+  return path;
+}
+
+absl::Status FakeHypervisor::DeleteVolume(const std::string& pool, const std::string& name) {
+  absl::MutexLock lock(&mu_);
+  auto it = pools_.find(pool);
+  if (it == pools_.end()) return absl::NotFoundError(absl::StrCat("no pool ", pool));
+  it->second.volumes.erase(name);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<VolumeInfo>> FakeHypervisor::ListVolumes(const std::string& pool) {
+  absl::MutexLock lock(&mu_);
+  auto it = pools_.find(pool);
+  if (it == pools_.end()) return absl::NotFoundError(absl::StrCat("no pool ", pool));
+  std::vector<VolumeInfo> out;
+  for (const auto& [name, vol] : it->second.volumes) out.push_back(vol.info);
+  return out;
+}
+
+absl::Status FakeHypervisor::DefineDomain(const DomainSpec& spec) {
+  absl::MutexLock lock(&mu_);
+  auto it = domains_.find(spec.name);
+  if (it == domains_.end()) {
+    domains_.emplace(spec.name, Domain{spec});
+    return absl::OkStatus();
+  }
+  if (it->second.state != DomainState::kShutoff) {
+    return absl::FailedPreconditionError(absl::StrCat("domain ", spec.name, " is running"));
+  }
+  it->second.spec = spec;
+  return absl::OkStatus();
+}
+
+absl::Status FakeHypervisor::StartDomain(const std::string& name) {
+  absl::MutexLock lock(&mu_);
+  auto it = domains_.find(name);
+  if (it == domains_.end()) return NoDomain(name);
+  if (it->second.state == DomainState::kRunning) return absl::OkStatus();
+  it->second.state = DomainState::kRunning;
+  ++starts_[name];
+  const DomainSpec& spec = it->second.spec;
+  if (!spec.serial_log.empty()) {
+    std::ofstream log(spec.serial_log, std::ios::trunc);
+    if (!ready_marker_.empty()) log << "booting\r\n" << ready_marker_ << " node=" << spec.tag.node << "\r\n";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FakeHypervisor::StopDomain(const std::string& name) {
+  absl::MutexLock lock(&mu_);
+  auto it = domains_.find(name);
+  if (it == domains_.end()) return NoDomain(name);
+  it->second.state = DomainState::kShutoff;
+  return absl::OkStatus();
+}
+
+absl::Status FakeHypervisor::SuspendDomain(const std::string& name) {
+  absl::MutexLock lock(&mu_);
+  auto it = domains_.find(name);
+  if (it == domains_.end()) return NoDomain(name);
+  if (it->second.state != DomainState::kRunning) {
+    return absl::FailedPreconditionError(absl::StrCat("domain ", name, " is not running"));
+  }
+  it->second.state = DomainState::kPaused;
+  return absl::OkStatus();
+}
+
+absl::Status FakeHypervisor::ResumeDomain(const std::string& name) {
+  absl::MutexLock lock(&mu_);
+  auto it = domains_.find(name);
+  if (it == domains_.end()) return NoDomain(name);
+  if (it->second.state != DomainState::kPaused) {
+    return absl::FailedPreconditionError(absl::StrCat("domain ", name, " is not paused"));
+  }
+  it->second.state = DomainState::kRunning;
+  return absl::OkStatus();
+}
+
+absl::Status FakeHypervisor::DestroyDomain(const std::string& name) {
+  absl::MutexLock lock(&mu_);
+  domains_.erase(name);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<DomainInfo>> FakeHypervisor::ListDomains(const std::string& host_id) {
+  absl::MutexLock lock(&mu_);
+  std::vector<DomainInfo> out;
+  for (const auto& [name, dom] : domains_) {
+    if (dom.spec.tag.host_id == host_id) out.push_back({name, dom.state, dom.spec.tag});
+  }
+  return out;
+}
+
+absl::StatusOr<DomainInfo> FakeHypervisor::GetDomain(const std::string& name) {
+  absl::MutexLock lock(&mu_);
+  auto it = domains_.find(name);
+  if (it == domains_.end()) return NoDomain(name);
+  return DomainInfo{name, it->second.state, it->second.spec.tag};
+}
+
+absl::StatusOr<std::unique_ptr<ConsoleStream>> FakeHypervisor::OpenConsole(
+    const std::string& name) {
+  absl::MutexLock lock(&mu_);
+  auto it = domains_.find(name);
+  if (it == domains_.end()) return NoDomain(name);
+  if (it->second.state != DomainState::kRunning) {
+    return absl::FailedPreconditionError(absl::StrCat("domain ", name, " is not running"));
+  }
+  return std::unique_ptr<ConsoleStream>(new FakeConsole());
+}
+
+absl::StatusOr<HostResources> FakeHypervisor::GetHostResources() {
+  return HostResources{2, 24 * 1024};
+}
+
+absl::StatusOr<DomainSpec> FakeHypervisor::DomainDefinition(const std::string& name) const {
+  absl::MutexLock lock(&mu_);
+  auto it = domains_.find(name);
+  if (it == domains_.end()) return NoDomain(name);
+  return it->second.spec;
+}
+
+int FakeHypervisor::domain_count() const {
+  absl::MutexLock lock(&mu_);
+  return domains_.size();
+}
+
+int FakeHypervisor::network_count() const {
+  absl::MutexLock lock(&mu_);
+  return networks_.size();
+}
+
+int FakeHypervisor::volume_count() const {
+  absl::MutexLock lock(&mu_);
+  int n = 0;
+  for (const auto& [name, pool] : pools_) n += pool.volumes.size();
+  return n;
+}
+
+int FakeHypervisor::starts(const std::string& name) const {
+  absl::MutexLock lock(&mu_);
+  auto it = starts_.find(name);
+  return it == starts_.end() ? 0 : it->second;
+}
+
+}  // namespace labrack::worker

@@ -1,0 +1,71 @@
+// An in-memory Hypervisor for fast tests of worker logic. It keeps the same state libvirt
+// would (pools, volumes, networks, domains with their tags) and, when asked, plays a guest
+// that prints its readiness marker to the serial log on start. Thread-safe.
+#ifndef LABRACK_WORKER_HYPERVISOR_FAKE_HYPERVISOR_H_
+#define LABRACK_WORKER_HYPERVISOR_FAKE_HYPERVISOR_H_
+
+#include <map>
+#include <string>
+
+#include "absl/synchronization/mutex.h"
+#include "worker/hypervisor/hypervisor.h"
+
+namespace labrack::worker {
+
+class FakeHypervisor : public Hypervisor {
+ public:
+  // `ready_marker`: when not empty, StartDomain writes "<marker> node=<node>" to the
+  // domain's serial log, as a booted tiny guest would.
+  explicit FakeHypervisor(std::string ready_marker = "") : ready_marker_(std::move(ready_marker)) {}
+
+  absl::Status EnsurePool(const std::string& name, const std::string& dir) override;
+  absl::Status RemovePool(const std::string& name) override;
+  absl::Status CreateNetwork(const NetworkSpec& spec) override;
+  absl::Status DestroyNetwork(const std::string& name) override;
+  absl::StatusOr<std::vector<NetworkInfo>> ListNetworks(const std::string& host_id) override;
+  absl::StatusOr<std::string> CreateVolume(const VolumeSpec& spec) override;
+  absl::Status DeleteVolume(const std::string& pool, const std::string& name) override;
+  absl::StatusOr<std::vector<VolumeInfo>> ListVolumes(const std::string& pool) override;
+  absl::Status DefineDomain(const DomainSpec& spec) override;
+  absl::Status StartDomain(const std::string& name) override;
+  absl::Status StopDomain(const std::string& name) override;
+  absl::Status SuspendDomain(const std::string& name) override;
+  absl::Status ResumeDomain(const std::string& name) override;
+  absl::Status DestroyDomain(const std::string& name) override;
+  absl::StatusOr<std::vector<DomainInfo>> ListDomains(const std::string& host_id) override;
+  absl::StatusOr<DomainInfo> GetDomain(const std::string& name) override;
+  absl::StatusOr<std::unique_ptr<ConsoleStream>> OpenConsole(const std::string& name) override;
+  absl::StatusOr<HostResources> GetHostResources() override;
+
+  // Inspection for tests.
+  absl::StatusOr<DomainSpec> DomainDefinition(const std::string& name) const;
+  int domain_count() const;
+  int network_count() const;
+  int volume_count() const;
+  // How many times StartDomain started a domain of this name, across redefinitions.
+  int starts(const std::string& name) const;
+
+ private:
+  struct Domain {
+    DomainSpec spec;
+    DomainState state = DomainState::kShutoff;
+  };
+  struct Volume {
+    VolumeInfo info;
+  };
+  struct Pool {
+    std::string dir;
+    std::map<std::string, Volume> volumes;
+  };
+
+  const std::string ready_marker_;
+  mutable absl::Mutex mu_;
+  std::map<std::string, Pool> pools_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, NetworkSpec> networks_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Domain> domains_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int> starts_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace labrack::worker
+
+#endif  // LABRACK_WORKER_HYPERVISOR_FAKE_HYPERVISOR_H_

@@ -1,0 +1,68 @@
+// A Hypervisor that forwards every call to another one. Tests subclass it and override one
+// method to make that call fail, as LevelDB's fault-injection Env does. Thread-safe if the
+// target is.
+#ifndef LABRACK_WORKER_HYPERVISOR_FORWARDING_HYPERVISOR_H_
+#define LABRACK_WORKER_HYPERVISOR_FORWARDING_HYPERVISOR_H_
+
+#include "worker/hypervisor/hypervisor.h"
+
+namespace labrack::worker {
+
+class ForwardingHypervisor : public Hypervisor {
+ public:
+  explicit ForwardingHypervisor(Hypervisor* target) : target_(target) {}
+
+  absl::Status EnsurePool(const std::string& name, const std::string& dir) override {
+    return target_->EnsurePool(name, dir);
+  }
+  absl::Status RemovePool(const std::string& name) override { return target_->RemovePool(name); }
+  absl::Status CreateNetwork(const NetworkSpec& spec) override {
+    return target_->CreateNetwork(spec);
+  }
+  absl::Status DestroyNetwork(const std::string& name) override {
+    return target_->DestroyNetwork(name);
+  }
+  absl::StatusOr<std::vector<NetworkInfo>> ListNetworks(const std::string& host_id) override {
+    return target_->ListNetworks(host_id);
+  }
+  absl::StatusOr<std::string> CreateVolume(const VolumeSpec& spec) override {
+    return target_->CreateVolume(spec);
+  }
+  absl::Status DeleteVolume(const std::string& pool, const std::string& name) override {
+    return target_->DeleteVolume(pool, name);
+  }
+  absl::StatusOr<std::vector<VolumeInfo>> ListVolumes(const std::string& pool) override {
+    return target_->ListVolumes(pool);
+  }
+  absl::Status DefineDomain(const DomainSpec& spec) override { return target_->DefineDomain(spec); }
+  absl::Status StartDomain(const std::string& name) override { return target_->StartDomain(name); }
+  absl::Status StopDomain(const std::string& name) override { return target_->StopDomain(name); }
+  absl::Status SuspendDomain(const std::string& name) override {
+    return target_->SuspendDomain(name);
+  }
+  absl::Status ResumeDomain(const std::string& name) override {
+    return target_->ResumeDomain(name);
+  }
+  absl::Status DestroyDomain(const std::string& name) override {
+    return target_->DestroyDomain(name);
+  }
+  absl::StatusOr<std::vector<DomainInfo>> ListDomains(const std::string& host_id) override {
+    return target_->ListDomains(host_id);
+  }
+  absl::StatusOr<DomainInfo> GetDomain(const std::string& name) override {
+    return target_->GetDomain(name);
+  }
+  absl::StatusOr<HostResources> GetHostResources() override {
+    return target_->GetHostResources();
+  }
+  absl::StatusOr<std::unique_ptr<ConsoleStream>> OpenConsole(const std::string& name) override {
+    return target_->OpenConsole(name);
+  }
+
+ private:
+  Hypervisor* target_;
+};
+
+}  // namespace labrack::worker
+
+#endif  // LABRACK_WORKER_HYPERVISOR_FORWARDING_HYPERVISOR_H_

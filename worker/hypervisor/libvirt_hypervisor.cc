@@ -1,0 +1,389 @@
+#include "worker/hypervisor/libvirt_hypervisor.h"
+
+#include <libvirt/virterror.h>
+
+#include "absl/strings/match.h"
+#include "pugixml.hpp"
+#include "absl/strings/str_cat.h"
+#include "common/names.h"
+#include "common/status_macros.h"
+#include "worker/hypervisor/libvirt_console.h"
+#include "worker/hypervisor/libvirt_error.h"
+#include "worker/xml/domain_xml.h"
+#include "worker/xml/metadata_xml.h"
+#include "worker/xml/network_xml.h"
+#include "worker/xml/storage_xml.h"
+
+namespace labrack::worker {
+namespace {
+
+// A dead libvirtd is noticed after about interval * (count + 1) seconds.
+constexpr int kKeepAliveIntervalSeconds = 5;
+constexpr int kKeepAliveCount = 3;
+
+
+DomainState StateFromLibvirt(int state) {
+  switch (state) {
+    case VIR_DOMAIN_RUNNING:
+      return DomainState::kRunning;
+    case VIR_DOMAIN_PAUSED:
+      return DomainState::kPaused;
+    case VIR_DOMAIN_SHUTOFF:
+      return DomainState::kShutoff;
+    case VIR_DOMAIN_CRASHED:
+      return DomainState::kCrashed;
+    default:
+      return DomainState::kOther;
+  }
+}
+
+}  // namespace
+
+// Holds one of the connection's call slots for its lifetime.
+class LibvirtHypervisor::CallSlot {
+ public:
+  explicit CallSlot(LibvirtHypervisor* hv) : hv_(hv) {
+    absl::MutexLock lock(&hv_->slots_mu_);
+    hv_->slots_mu_.Await(absl::Condition(
+        +[](int* free) { return *free > 0; }, &hv_->slots_free_));
+    --hv_->slots_free_;
+  }
+  ~CallSlot() {
+    absl::MutexLock lock(&hv_->slots_mu_);
+    ++hv_->slots_free_;
+  }
+
+ private:
+  LibvirtHypervisor* hv_;
+};
+
+absl::StatusOr<std::unique_ptr<LibvirtHypervisor>> LibvirtHypervisor::Connect(
+    const std::string& uri) {
+  InitLibvirtOnce();
+  ConnectHandle conn(virConnectOpen(uri.c_str()));
+  if (!conn) {
+    absl::Status s = LastLibvirtError(absl::StrCat("connect to ", uri));
+    return absl::UnavailableError(s.message());
+  }
+  // The test driver has no keepalive; a failure here is not an error.
+  if (virConnectSetKeepAlive(conn.get(), kKeepAliveIntervalSeconds, kKeepAliveCount) < 0) {
+    virResetLastError();
+  }
+  return std::unique_ptr<LibvirtHypervisor>(new LibvirtHypervisor(std::move(conn)));
+}
+
+absl::StatusOr<DomainHandle> LibvirtHypervisor::LookupDomain(const std::string& name) {
+  DomainHandle dom(virDomainLookupByName(conn_.get(), name.c_str()));
+  if (!dom) return LastLibvirtError(absl::StrCat("look up domain ", name));
+  return dom;
+}
+
+absl::StatusOr<NetworkHandle> LibvirtHypervisor::LookupNetwork(const std::string& name) {
+  NetworkHandle net(virNetworkLookupByName(conn_.get(), name.c_str()));
+  if (!net) return LastLibvirtError(absl::StrCat("look up network ", name));
+  return net;
+}
+
+absl::StatusOr<PoolHandle> LibvirtHypervisor::LookupPool(const std::string& name) {
+  PoolHandle pool(virStoragePoolLookupByName(conn_.get(), name.c_str()));
+  if (!pool) return LastLibvirtError(absl::StrCat("look up storage pool ", name));
+  return pool;
+}
+
+// ---- storage pools and volumes ----
+
+absl::Status LibvirtHypervisor::EnsurePool(const std::string& name, const std::string& dir) {
+  CallSlot slot(this);
+  absl::StatusOr<PoolHandle> pool = LookupPool(name);
+  if (pool.ok()) {
+    CString xml(virStoragePoolGetXMLDesc(pool->get(), 0));
+    if (!xml) return LastLibvirtError(absl::StrCat("describe storage pool ", name));
+    ASSIGN_OR_RETURN(std::string path, ParsePoolTargetPath(xml.get()));
+    if (path != dir) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "storage pool ", name, " exists with folder ", path, ", not ", dir));
+    }
+  } else if (absl::IsNotFound(pool.status())) {
+    std::string xml = BuildPoolXml(name, dir);
+    pool = PoolHandle(virStoragePoolDefineXML(conn_.get(), xml.c_str(), 0));
+    if (!*pool) return LastLibvirtError(absl::StrCat("define storage pool ", name));
+  } else {
+    return pool.status();
+  }
+  int active = virStoragePoolIsActive(pool->get());
+  if (active == 1) return absl::OkStatus();
+  if (virStoragePoolCreate(pool->get(), 0) < 0) {
+    return LastLibvirtError(absl::StrCat("start storage pool ", name));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LibvirtHypervisor::RemovePool(const std::string& name) {
+  CallSlot slot(this);
+  absl::StatusOr<PoolHandle> pool = LookupPool(name);
+  if (absl::IsNotFound(pool.status())) return absl::OkStatus();
+  if (!pool.ok()) return pool.status();
+  if (virStoragePoolIsActive(pool->get()) == 1 && virStoragePoolDestroy(pool->get()) < 0) {
+    return LastLibvirtError(absl::StrCat("stop storage pool ", name));
+  }
+  if (virStoragePoolUndefine(pool->get()) < 0) {
+    return LastLibvirtError(absl::StrCat("undefine storage pool ", name));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> LibvirtHypervisor::CreateVolume(const VolumeSpec& spec) {
+  CallSlot slot(this);
+  ASSIGN_OR_RETURN(PoolHandle pool, LookupPool(spec.pool));
+  // libvirt reports a taken name as a generic failure; ask first to tell callers apart.
+  if (VolumeHandle taken(virStorageVolLookupByName(pool.get(), spec.name.c_str())); taken) {
+    return absl::AlreadyExistsError(absl::StrCat("volume ", spec.name, " exists in ", spec.pool));
+  }
+  virResetLastError();
+  std::string xml = BuildVolumeXml(spec);
+  VolumeHandle vol(virStorageVolCreateXML(pool.get(), xml.c_str(), 0));
+  if (!vol) {
+    return LastLibvirtError(absl::StrCat("create volume ", spec.name, " in ", spec.pool));
+  }
+  CString path(virStorageVolGetPath(vol.get()));
+  if (!path) return LastLibvirtError(absl::StrCat("path of volume ", spec.name));
+  return std::string(path.get());
+}
+
+absl::Status LibvirtHypervisor::DeleteVolume(const std::string& pool_name,
+                                             const std::string& name) {
+  CallSlot slot(this);
+  ASSIGN_OR_RETURN(PoolHandle pool, LookupPool(pool_name));
+  VolumeHandle vol(virStorageVolLookupByName(pool.get(), name.c_str()));
+  if (!vol) {
+    absl::Status s = LastLibvirtError(absl::StrCat("look up volume ", name));
+    return absl::IsNotFound(s) ? absl::OkStatus() : s;
+  }
+  if (virStorageVolDelete(vol.get(), 0) < 0) {
+    absl::Status s = LastLibvirtError(absl::StrCat("delete volume ", name));
+    return absl::IsNotFound(s) ? absl::OkStatus() : s;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<VolumeInfo>> LibvirtHypervisor::ListVolumes(
+    const std::string& pool_name) {
+  CallSlot slot(this);
+  ASSIGN_OR_RETURN(PoolHandle pool, LookupPool(pool_name));
+  // Files may have appeared or vanished behind libvirt's back (e.g. after a crash).
+  if (virStoragePoolRefresh(pool.get(), 0) < 0) {
+    return LastLibvirtError(absl::StrCat("refresh storage pool ", pool_name));
+  }
+  virStorageVolPtr* vols = nullptr;
+  int n = virStoragePoolListAllVolumes(pool.get(), &vols, 0);
+  if (n < 0) return LastLibvirtError(absl::StrCat("list volumes of ", pool_name));
+  std::vector<VolumeHandle> owned(vols, vols + n);
+  free(vols);
+  std::vector<VolumeInfo> out;
+  for (const VolumeHandle& vol : owned) {
+    VolumeInfo info;
+    info.name = virStorageVolGetName(vol.get());
+    CString path(virStorageVolGetPath(vol.get()));
+    if (path) info.path = path.get();
+    virStorageVolInfo vi;
+    if (virStorageVolGetInfo(vol.get(), &vi) == 0) {
+      info.capacity_bytes = vi.capacity;
+      info.allocation_bytes = vi.allocation;
+    }
+    out.push_back(std::move(info));
+  }
+  virResetLastError();
+  return out;
+}
+
+// ---- networks ----
+
+absl::Status LibvirtHypervisor::CreateNetwork(const NetworkSpec& spec) {
+  CallSlot slot(this);
+  // libvirt reports a taken name as a generic failure; ask first to tell callers apart.
+  if (NetworkHandle taken(virNetworkLookupByName(conn_.get(), spec.name.c_str())); taken) {
+    return absl::AlreadyExistsError(absl::StrCat("network ", spec.name, " exists"));
+  }
+  virResetLastError();
+  std::string xml = BuildNetworkXml(spec);
+  NetworkHandle net(virNetworkDefineXML(conn_.get(), xml.c_str()));
+  if (!net) return LastLibvirtError(absl::StrCat("define network ", spec.name));
+  if (virNetworkCreate(net.get()) < 0) {
+    absl::Status s = LastLibvirtError(absl::StrCat("start network ", spec.name));
+    virNetworkUndefine(net.get());
+    return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LibvirtHypervisor::DestroyNetwork(const std::string& name) {
+  CallSlot slot(this);
+  absl::StatusOr<NetworkHandle> net = LookupNetwork(name);
+  if (absl::IsNotFound(net.status())) return absl::OkStatus();
+  if (!net.ok()) return net.status();
+  if (virNetworkIsActive(net->get()) == 1 && virNetworkDestroy(net->get()) < 0) {
+    absl::Status s = LastLibvirtError(absl::StrCat("stop network ", name));
+    if (!absl::IsNotFound(s)) return s;
+  }
+  if (virNetworkIsPersistent(net->get()) == 1 && virNetworkUndefine(net->get()) < 0) {
+    absl::Status s = LastLibvirtError(absl::StrCat("undefine network ", name));
+    if (!absl::IsNotFound(s)) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<NetworkInfo>> LibvirtHypervisor::ListNetworks(
+    const std::string& host_id) {
+  CallSlot slot(this);
+  virNetworkPtr* nets = nullptr;
+  int n = virConnectListAllNetworks(conn_.get(), &nets, 0);
+  if (n < 0) return LastLibvirtError("list networks");
+  std::vector<NetworkHandle> owned(nets, nets + n);
+  free(nets);
+  std::vector<NetworkInfo> out;
+  for (const NetworkHandle& net : owned) {
+    const char* name = virNetworkGetName(net.get());
+    if (name == nullptr || !absl::StartsWith(name, kObjectPrefix)) continue;
+    CString xml(virNetworkGetXMLDesc(net.get(), 0));
+    if (!xml) continue;  // vanished meanwhile
+    absl::StatusOr<NetworkInfo> info = ParseNetworkXml(xml.get());
+    if (!info.ok() || info->tag.host_id != host_id) continue;
+    info->active = virNetworkIsActive(net.get()) == 1;
+    out.push_back(*std::move(info));
+  }
+  virResetLastError();
+  return out;
+}
+
+// ---- domains ----
+
+absl::Status LibvirtHypervisor::DefineDomain(const DomainSpec& spec) {
+  CallSlot slot(this);
+  std::string xml = BuildDomainXml(spec);
+  DomainHandle dom(virDomainDefineXML(conn_.get(), xml.c_str()));
+  if (!dom) return LastLibvirtError(absl::StrCat("define domain ", spec.name));
+  return absl::OkStatus();
+}
+
+absl::Status LibvirtHypervisor::StartDomain(const std::string& name) {
+  CallSlot slot(this);
+  ASSIGN_OR_RETURN(DomainHandle dom, LookupDomain(name));
+  if (virDomainIsActive(dom.get()) == 1) return absl::OkStatus();
+  if (virDomainCreate(dom.get()) < 0) {
+    return LastLibvirtError(absl::StrCat("start domain ", name));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LibvirtHypervisor::StopDomain(const std::string& name) {
+  CallSlot slot(this);
+  ASSIGN_OR_RETURN(DomainHandle dom, LookupDomain(name));
+  if (virDomainIsActive(dom.get()) != 1) return absl::OkStatus();
+  if (virDomainDestroy(dom.get()) < 0) {
+    absl::Status s = LastLibvirtError(absl::StrCat("stop domain ", name));
+    // Stopped by itself between the check and the call.
+    if (absl::IsFailedPrecondition(s)) return absl::OkStatus();
+    return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LibvirtHypervisor::SuspendDomain(const std::string& name) {
+  CallSlot slot(this);
+  ASSIGN_OR_RETURN(DomainHandle dom, LookupDomain(name));
+  if (virDomainSuspend(dom.get()) < 0) {
+    return LastLibvirtError(absl::StrCat("pause domain ", name));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LibvirtHypervisor::ResumeDomain(const std::string& name) {
+  CallSlot slot(this);
+  ASSIGN_OR_RETURN(DomainHandle dom, LookupDomain(name));
+  if (virDomainResume(dom.get()) < 0) {
+    return LastLibvirtError(absl::StrCat("resume domain ", name));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LibvirtHypervisor::DestroyDomain(const std::string& name) {
+  CallSlot slot(this);
+  absl::StatusOr<DomainHandle> dom = LookupDomain(name);
+  if (absl::IsNotFound(dom.status())) return absl::OkStatus();
+  if (!dom.ok()) return dom.status();
+  if (virDomainIsActive(dom->get()) == 1 && virDomainDestroy(dom->get()) < 0) {
+    absl::Status s = LastLibvirtError(absl::StrCat("stop domain ", name));
+    if (!absl::IsFailedPrecondition(s) && !absl::IsNotFound(s)) return s;
+  }
+  if (virDomainIsPersistent(dom->get()) == 1 && virDomainUndefine(dom->get()) < 0) {
+    absl::Status s = LastLibvirtError(absl::StrCat("undefine domain ", name));
+    if (!absl::IsNotFound(s)) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<DomainInfo> LibvirtHypervisor::DescribeDomain(virDomainPtr dom) {
+  DomainInfo info;
+  info.name = virDomainGetName(dom);
+  int state = 0, reason = 0;
+  if (virDomainGetState(dom, &state, &reason, 0) < 0) {
+    return LastLibvirtError(absl::StrCat("state of domain ", info.name));
+  }
+  info.state = StateFromLibvirt(state);
+  CString xml(virDomainGetXMLDesc(dom, 0));
+  if (!xml) return LastLibvirtError(absl::StrCat("describe domain ", info.name));
+  absl::StatusOr<ObjectTag> tag = ParseTag(xml.get());
+  if (tag.ok()) info.tag = *std::move(tag);
+  return info;
+}
+
+absl::StatusOr<std::vector<DomainInfo>> LibvirtHypervisor::ListDomains(
+    const std::string& host_id) {
+  CallSlot slot(this);
+  virDomainPtr* doms = nullptr;
+  int n = virConnectListAllDomains(conn_.get(), &doms, 0);
+  if (n < 0) return LastLibvirtError("list domains");
+  std::vector<DomainHandle> owned(doms, doms + n);
+  free(doms);
+  std::vector<DomainInfo> out;
+  for (const DomainHandle& dom : owned) {
+    const char* name = virDomainGetName(dom.get());
+    if (name == nullptr || !absl::StartsWith(name, kObjectPrefix)) continue;
+    absl::StatusOr<DomainInfo> info = DescribeDomain(dom.get());
+    if (!info.ok() || info->tag.host_id != host_id) continue;  // vanished or not ours
+    out.push_back(*std::move(info));
+  }
+  virResetLastError();
+  return out;
+}
+
+absl::StatusOr<DomainInfo> LibvirtHypervisor::GetDomain(const std::string& name) {
+  CallSlot slot(this);
+  ASSIGN_OR_RETURN(DomainHandle dom, LookupDomain(name));
+  return DescribeDomain(dom.get());
+}
+
+absl::StatusOr<std::unique_ptr<ConsoleStream>> LibvirtHypervisor::OpenConsole(
+    const std::string& name) {
+  CallSlot slot(this);
+  ASSIGN_OR_RETURN(DomainHandle dom, LookupDomain(name));
+  return OpenLibvirtConsole(conn_.get(), dom.get(), name);
+}
+
+absl::StatusOr<HostResources> LibvirtHypervisor::GetHostResources() {
+  CallSlot slot(this);
+  virNodeInfo info;
+  if (virNodeGetInfo(conn_.get(), &info) < 0) return LastLibvirtError("read host resources");
+  return HostResources{info.cpus, info.memory / 1024};
+}
+
+absl::StatusOr<bool> LibvirtHypervisor::KvmAdvertised() {
+  CallSlot slot(this);
+  CString caps(virConnectGetCapabilities(conn_.get()));
+  if (!caps) return LastLibvirtError("read host capabilities");
+  pugi::xml_document doc;
+  if (!doc.load_string(caps.get())) return absl::InternalError("unreadable host capabilities");
+  return !doc.select_nodes("/capabilities/guest/arch/domain[@type='kvm']").empty();
+}
+
+}  // namespace labrack::worker

@@ -1,0 +1,64 @@
+// Hypervisor implemented with the libvirt C API (qemu:///system on hosts, test:///default
+// in tests). One connection shared by all threads; libvirt's client is thread-safe.
+#ifndef LABRACK_WORKER_HYPERVISOR_LIBVIRT_HYPERVISOR_H_
+#define LABRACK_WORKER_HYPERVISOR_LIBVIRT_HYPERVISOR_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "worker/hypervisor/hypervisor.h"
+#include "worker/hypervisor/libvirt_handles.h"
+
+namespace labrack::worker {
+
+class LibvirtHypervisor : public Hypervisor {
+ public:
+  // Connects to `uri` with keepalive on. Unavailable when libvirtd cannot be reached.
+  static absl::StatusOr<std::unique_ptr<LibvirtHypervisor>> Connect(const std::string& uri);
+
+  absl::Status EnsurePool(const std::string& name, const std::string& dir) override;
+  absl::Status RemovePool(const std::string& name) override;
+  absl::Status CreateNetwork(const NetworkSpec& spec) override;
+  absl::Status DestroyNetwork(const std::string& name) override;
+  absl::StatusOr<std::vector<NetworkInfo>> ListNetworks(const std::string& host_id) override;
+  absl::StatusOr<std::string> CreateVolume(const VolumeSpec& spec) override;
+  absl::Status DeleteVolume(const std::string& pool, const std::string& name) override;
+  absl::StatusOr<std::vector<VolumeInfo>> ListVolumes(const std::string& pool) override;
+  absl::Status DefineDomain(const DomainSpec& spec) override;
+  absl::Status StartDomain(const std::string& name) override;
+  absl::Status StopDomain(const std::string& name) override;
+  absl::Status SuspendDomain(const std::string& name) override;
+  absl::Status ResumeDomain(const std::string& name) override;
+  absl::Status DestroyDomain(const std::string& name) override;
+  absl::StatusOr<std::vector<DomainInfo>> ListDomains(const std::string& host_id) override;
+  absl::StatusOr<DomainInfo> GetDomain(const std::string& name) override;
+  absl::StatusOr<std::unique_ptr<ConsoleStream>> OpenConsole(const std::string& name) override;
+  absl::StatusOr<HostResources> GetHostResources() override;
+
+  // Whether the host's hypervisor offers domain type kvm at all (the capability, not
+  // whether a guest really runs: see domain_type_probe.h).
+  absl::StatusOr<bool> KvmAdvertised();
+
+ private:
+  explicit LibvirtHypervisor(ConnectHandle conn) : conn_(std::move(conn)) {}
+
+  absl::StatusOr<DomainHandle> LookupDomain(const std::string& name);
+  absl::StatusOr<NetworkHandle> LookupNetwork(const std::string& name);
+  absl::StatusOr<PoolHandle> LookupPool(const std::string& name);
+  absl::StatusOr<DomainInfo> DescribeDomain(virDomainPtr dom);
+
+  // Bounds calls in flight on the connection: libvirtd stops reading a client that has
+  // more than max_client_requests (default 5) outstanding, keepalive answers included, and
+  // then drops it.
+  class CallSlot;
+  absl::Mutex slots_mu_;
+  int slots_free_ ABSL_GUARDED_BY(slots_mu_) = 4;
+
+  ConnectHandle conn_;
+};
+
+}  // namespace labrack::worker
+
+#endif  // LABRACK_WORKER_HYPERVISOR_LIBVIRT_HYPERVISOR_H_

@@ -1,0 +1,394 @@
+#include "worker/sandbox/sandbox_manager.h"
+
+#include <filesystem>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/names.h"
+#include "common/parallel.h"
+#include "common/status_macros.h"
+#include "common/topology/topology_validate.h"
+#include "worker/sandbox/serial_log.h"
+
+namespace labrack::worker {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr char kDefaultMarker[] = "LABRACK-READY";
+constexpr absl::Duration kReadyPoll = absl::Milliseconds(100);
+
+// Creates an object, replacing a leftover of the same name (from a crash mid-create).
+template <typename CreateFn, typename RemoveFn>
+absl::Status CreateReplacing(CreateFn create, RemoveFn remove) {
+  absl::Status s = create();
+  if (!absl::IsAlreadyExists(s)) return s;
+  RETURN_IF_ERROR(remove());
+  return create();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SandboxManager>> SandboxManager::Create(Hypervisor* hypervisor,
+                                                                       ImageCache* images,
+                                                                       WorkerConfig config) {
+  RETURN_IF_ERROR(ValidateObjectName("host_id", config.host_id));
+  // One spelling of every path, so that libvirt's pool folder compares equal.
+  config.state_dir = fs::path(config.state_dir).lexically_normal().string();
+  while (config.state_dir.size() > 1 && config.state_dir.back() == '/') config.state_dir.pop_back();
+  std::unique_ptr<SandboxManager> m(new SandboxManager(hypervisor, images, std::move(config)));
+  std::error_code ec;
+  for (const char* sub : {"volumes", "sandboxes"}) {
+    std::string dir = absl::StrCat(m->config_.state_dir, "/", sub);
+    fs::create_directories(dir, ec);
+    if (ec) return absl::InternalError(absl::StrCat("create ", dir, ": ", ec.message()));
+    fs::permissions(dir, fs::perms(0755), ec);
+  }
+  RETURN_IF_ERROR(hypervisor->EnsurePool(m->pool_name(), m->ContextFor("").pool_dir));
+  RETURN_IF_ERROR(m->Recover());
+  return m;
+}
+
+std::string SandboxManager::pool_name() const { return absl::StrCat("labrack-", config_.host_id); }
+
+std::string SandboxManager::SandboxDir(const std::string& sandbox_id) const {
+  return absl::StrCat(config_.state_dir, "/sandboxes/", sandbox_id);
+}
+
+PlanContext SandboxManager::ContextFor(const std::string& sandbox_id) const {
+  PlanContext ctx;
+  ctx.host_id = config_.host_id;
+  ctx.pool = pool_name();
+  ctx.pool_dir = absl::StrCat(config_.state_dir, "/volumes");
+  ctx.sandbox_dir = SandboxDir(sandbox_id);
+  ctx.domain_type = config_.domain_type;
+  ctx.resolve_image = [this](const std::string& name) { return images_->Lookup(name); };
+  return ctx;
+}
+
+std::shared_ptr<SandboxManager::Entry> SandboxManager::Find(const std::string& sandbox_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = entries_.find(sandbox_id);
+  return it == entries_.end() ? nullptr : it->second;
+}
+
+void SandboxManager::SetMarkers(Entry& entry, const v1::SandboxSpec& spec) {
+  entry.markers.clear();
+  for (const v1::Node& node : spec.topology().nodes()) {
+    absl::StatusOr<CachedImage> image = images_->Lookup(node.image());
+    std::string marker = image.ok() ? image->manifest.readiness().serial_marker() : "";
+    entry.markers[node.name()] = marker.empty() ? kDefaultMarker : marker;
+  }
+}
+
+// ---- create ----
+
+absl::StatusOr<std::shared_ptr<SandboxManager::Entry>> SandboxManager::Admit(
+    const v1::SandboxSpec& spec, bool* existing) {
+  absl::MutexLock lock(&mu_);
+  auto it = entries_.find(spec.sandbox_id());
+  if (it != entries_.end()) {
+    absl::MutexLock entry_lock(&it->second->mu);
+    if (it->second->spec.generation() != spec.generation()) {
+      return absl::AbortedError(absl::StrCat("sandbox ", spec.sandbox_id(), " exists at generation ",
+                                             it->second->spec.generation(), ", not ",
+                                             spec.generation()));
+    }
+    *existing = true;
+    return it->second;
+  }
+  for (const auto& [id, entry] : entries_) {
+    if (Sandbox8(id) == Sandbox8(spec.sandbox_id())) {
+      return absl::AlreadyExistsError(absl::StrCat("sandbox id ", spec.sandbox_id(),
+                                                   " shares its first 8 characters with sandbox ",
+                                                   id, " on this host; choose another id"));
+    }
+  }
+  auto entry = std::make_shared<Entry>();
+  absl::MutexLock entry_lock(&entry->mu);
+  entry->spec = spec;
+  entry->started = absl::Now();
+  SetMarkers(*entry, spec);
+  entries_[spec.sandbox_id()] = entry;
+  *existing = false;
+  return entry;
+}
+
+absl::StatusOr<v1::SandboxStatus> SandboxManager::CreateSandbox(const v1::SandboxSpec& spec,
+                                                                bool wait_ready) {
+  RETURN_IF_ERROR(ValidateSandboxSpec(spec));
+  PlanContext ctx = ContextFor(spec.sandbox_id());
+  // Plan before admitting: a bad spec or a missing image changes nothing.
+  ASSIGN_OR_RETURN(SandboxPlan plan, PlanSandbox(spec, ctx));
+  bool existing = false;
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Admit(spec, &existing));
+  if (!existing) {
+    absl::MutexLock op(&entry->op_mu);
+    absl::Status built = Build(plan);
+    if (!built.ok()) {
+      bool existed = false;
+      RemoveObjects(spec.sandbox_id(), &existed).IgnoreError();
+      absl::MutexLock lock(&mu_);
+      entries_.erase(spec.sandbox_id());
+      return built;
+    }
+  }
+  if (wait_ready) return WaitReady(*entry);
+  return Observe(*entry);
+}
+
+absl::Status SandboxManager::Build(const SandboxPlan& plan) {
+  if (plan.nodes.empty()) return absl::OkStatus();
+  std::error_code ec;
+  std::string dir = fs::path(plan.nodes.front().domain.serial_log).parent_path();
+  fs::create_directories(dir, ec);
+  if (ec) return absl::InternalError(absl::StrCat("create ", dir, ": ", ec.message()));
+  for (const NetworkSpec& net : plan.networks) {
+    RETURN_IF_ERROR(CreateReplacing([&] { return hv_->CreateNetwork(net); },
+                                    [&] { return hv_->DestroyNetwork(net.name); }));
+  }
+  return RunInParallel(plan.nodes.size(), [&](int i) { return BuildNode(plan.nodes[i]); });
+}
+
+absl::Status SandboxManager::BuildNode(const NodePlan& node) {
+  for (const VolumeSpec& vol : node.volumes) {
+    RETURN_IF_ERROR(CreateReplacing([&] { return hv_->CreateVolume(vol).status(); },
+                                    [&] { return hv_->DeleteVolume(vol.pool, vol.name); }));
+  }
+  RETURN_IF_ERROR(hv_->DefineDomain(node.domain));
+  return hv_->StartDomain(node.domain.name);
+}
+
+// ---- reset ----
+
+absl::StatusOr<v1::SandboxStatus> SandboxManager::ResetSandbox(const std::string& sandbox_id,
+                                                               uint64_t target_generation,
+                                                               bool wait_ready) {
+  RETURN_IF_ERROR(ValidateSandboxId("sandbox_id", sandbox_id));
+  std::shared_ptr<Entry> entry = Find(sandbox_id);
+  if (!entry) return absl::NotFoundError(absl::StrCat("no sandbox ", sandbox_id, " on this host"));
+  absl::MutexLock op(&entry->op_mu);
+  v1::SandboxSpec spec;
+  {
+    absl::MutexLock lock(&entry->mu);
+    spec = entry->spec;
+  }
+  if (target_generation == spec.generation()) {
+    return wait_ready ? WaitReady(*entry) : Observe(*entry);
+  }
+  if (target_generation != spec.generation() + 1) {
+    return absl::AbortedError(absl::StrCat("sandbox ", sandbox_id, " is at generation ",
+                                           spec.generation(), "; a reset can only move it to ",
+                                           spec.generation() + 1, ", not ", target_generation));
+  }
+  spec.set_generation(target_generation);
+  ASSIGN_OR_RETURN(SandboxPlan plan, PlanSandbox(spec, ContextFor(sandbox_id)));
+  {
+    absl::MutexLock lock(&entry->mu);
+    entry->phase = v1::SANDBOX_PHASE_RESETTING;
+    entry->ready.clear();
+  }
+  absl::Status s = Rebuild(plan);
+  {
+    absl::MutexLock lock(&entry->mu);
+    if (!s.ok()) {
+      entry->phase = v1::SANDBOX_PHASE_FAILED;
+      entry->message = absl::StrCat("reset failed: ", s.message());
+      return s;
+    }
+    entry->spec = spec;
+    entry->phase = v1::SANDBOX_PHASE_PROVISIONING;
+    entry->message.clear();
+    entry->started = absl::Now();
+    SetMarkers(*entry, spec);
+  }
+  return wait_ready ? WaitReady(*entry) : Observe(*entry);
+}
+
+// Stops each node, swaps its volumes for fresh ones and starts it again: the cost is a few
+// libvirt calls per node whatever the size of the image.
+absl::Status SandboxManager::Rebuild(const SandboxPlan& plan) {
+  return RunInParallel(plan.nodes.size(), [&](int i) -> absl::Status {
+    const NodePlan& node = plan.nodes[i];
+    // Undefined too: libvirt refuses to redefine a name under a new UUID.
+    RETURN_IF_ERROR(hv_->DestroyDomain(node.domain.name));
+    for (const VolumeSpec& vol : node.volumes) {
+      RETURN_IF_ERROR(hv_->DeleteVolume(vol.pool, vol.name));
+    }
+    return BuildNode(node);
+  });
+}
+
+// ---- destroy ----
+
+absl::StatusOr<bool> SandboxManager::DestroySandbox(const std::string& sandbox_id) {
+  RETURN_IF_ERROR(ValidateSandboxId("sandbox_id", sandbox_id));
+  std::shared_ptr<Entry> entry = Find(sandbox_id);
+  bool existed = entry != nullptr;
+  if (entry) {
+    absl::MutexLock op(&entry->op_mu);
+    {
+      absl::MutexLock lock(&entry->mu);
+      entry->phase = v1::SANDBOX_PHASE_DESTROYING;
+    }
+    RETURN_IF_ERROR(RemoveObjects(sandbox_id, &existed));
+    absl::MutexLock lock(&mu_);
+    entries_.erase(sandbox_id);
+    return true;
+  }
+  RETURN_IF_ERROR(RemoveObjects(sandbox_id, &existed));
+  return existed;
+}
+
+// Sweeps libvirt rather than trusting a plan, so that leftovers of a crash go too.
+absl::Status SandboxManager::RemoveObjects(const std::string& sandbox_id, bool* existed) {
+  ASSIGN_OR_RETURN(std::vector<DomainInfo> domains, hv_->ListDomains(config_.host_id));
+  std::vector<std::string> names;
+  for (const DomainInfo& d : domains) {
+    if (d.tag.sandbox_id == sandbox_id) names.push_back(d.name);
+  }
+  RETURN_IF_ERROR(RunInParallel(names.size(), [&](int i) { return hv_->DestroyDomain(names[i]); }));
+  *existed = *existed || !names.empty();
+  std::string prefix = absl::StrCat(kObjectPrefix, Sandbox8(sandbox_id), "-");
+  ASSIGN_OR_RETURN(std::vector<VolumeInfo> volumes, hv_->ListVolumes(pool_name()));
+  for (const VolumeInfo& v : volumes) {
+    if (!absl::StartsWith(v.name, prefix)) continue;
+    RETURN_IF_ERROR(hv_->DeleteVolume(pool_name(), v.name));
+    *existed = true;
+  }
+  ASSIGN_OR_RETURN(std::vector<NetworkInfo> networks, hv_->ListNetworks(config_.host_id));
+  for (const NetworkInfo& n : networks) {
+    if (n.tag.sandbox_id != sandbox_id) continue;
+    RETURN_IF_ERROR(hv_->DestroyNetwork(n.name));
+    *existed = true;
+  }
+  std::error_code ec;
+  if (fs::remove_all(SandboxDir(sandbox_id), ec) > 0) *existed = true;
+  if (ec) return absl::InternalError(absl::StrCat("remove ", SandboxDir(sandbox_id), ": ", ec.message()));
+  return absl::OkStatus();
+}
+
+// ---- status ----
+
+absl::StatusOr<v1::SandboxStatus> SandboxManager::GetSandbox(const std::string& sandbox_id) {
+  RETURN_IF_ERROR(ValidateSandboxId("sandbox_id", sandbox_id));
+  std::shared_ptr<Entry> entry = Find(sandbox_id);
+  if (!entry) return absl::NotFoundError(absl::StrCat("no sandbox ", sandbox_id, " on this host"));
+  return Observe(*entry);
+}
+
+std::vector<v1::SandboxStatus> SandboxManager::ListSandboxes() {
+  std::vector<std::shared_ptr<Entry>> entries;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, entry] : entries_) entries.push_back(entry);
+  }
+  std::vector<v1::SandboxStatus> out;
+  for (const auto& entry : entries) out.push_back(Observe(*entry));
+  return out;
+}
+
+v1::NodeStatus SandboxManager::ObserveNode(Entry& entry, const v1::Node& node) {
+  v1::NodeStatus ns;
+  ns.set_name(node.name());
+  ns.set_domain(DomainName(entry.spec.sandbox_id(), node.name()));
+  for (const v1::Nic& nic : node.nics()) {
+    if (!nic.address().empty()) ns.add_addresses(nic.address());
+  }
+  absl::StatusOr<DomainInfo> info = hv_->GetDomain(ns.domain());
+  if (!info.ok()) {
+    ns.set_phase(absl::IsNotFound(info.status()) ? v1::NODE_PHASE_MISSING : v1::NODE_PHASE_FAILED);
+    ns.set_message(std::string(info.status().message()));
+    return ns;
+  }
+  switch (info->state) {
+    case DomainState::kRunning:
+      break;
+    case DomainState::kPaused:
+      ns.set_phase(v1::NODE_PHASE_STOPPED);
+      ns.set_message("paused");
+      return ns;
+    case DomainState::kShutoff:
+      ns.set_phase(v1::NODE_PHASE_STOPPED);
+      return ns;
+    default:
+      ns.set_phase(v1::NODE_PHASE_FAILED);
+      ns.set_message("the guest crashed");
+      return ns;
+  }
+  if (!entry.ready.contains(node.name())) {
+    std::string log = SerialLogPath(SandboxDir(entry.spec.sandbox_id()), node.name());
+    if (SerialLogHasMarker(log, entry.markers[node.name()], node.name())) {
+      entry.ready.insert(node.name());
+    }
+  }
+  ns.set_phase(entry.ready.contains(node.name()) ? v1::NODE_PHASE_READY : v1::NODE_PHASE_BOOTING);
+  return ns;
+}
+
+v1::SandboxStatus SandboxManager::Observe(Entry& entry) {
+  absl::MutexLock lock(&entry.mu);
+  absl::StatusOr<v1::Topology> topo = WithAssignedAddresses(entry.spec.topology());
+  v1::SandboxStatus st;
+  st.set_sandbox_id(entry.spec.sandbox_id());
+  st.set_generation(entry.spec.generation());
+  st.set_session_id(entry.spec.session_id());
+  st.set_candidate(entry.spec.candidate());
+  st.set_topology(entry.spec.topology().name());
+  for (const v1::Network& net : entry.spec.topology().networks()) {
+    st.add_networks(NetworkName(entry.spec.sandbox_id(), net.name()));
+  }
+  bool all_ready = true;
+  for (const v1::Node& node : (topo.ok() ? *topo : entry.spec.topology()).nodes()) {
+    *st.add_nodes() = ObserveNode(entry, node);
+    all_ready = all_ready && st.nodes().rbegin()->phase() == v1::NODE_PHASE_READY;
+  }
+  if (entry.phase == v1::SANDBOX_PHASE_PROVISIONING && all_ready) {
+    entry.phase = v1::SANDBOX_PHASE_READY;
+  }
+  st.set_phase(entry.phase);
+  st.set_message(entry.message);
+  return st;
+}
+
+absl::StatusOr<v1::SandboxStatus> SandboxManager::WaitReady(Entry& entry) {
+  absl::Time deadline;
+  {
+    absl::MutexLock lock(&entry.mu);
+    deadline = entry.started + config_.ready_timeout;
+  }
+  for (;;) {
+    v1::SandboxStatus st = Observe(entry);
+    if (st.phase() != v1::SANDBOX_PHASE_PROVISIONING) return st;
+    if (absl::Now() >= deadline) {
+      std::string late;
+      for (const v1::NodeStatus& n : st.nodes()) {
+        if (n.phase() != v1::NODE_PHASE_READY) absl::StrAppend(&late, late.empty() ? "" : ", ", n.name());
+      }
+      absl::MutexLock lock(&entry.mu);
+      entry.phase = v1::SANDBOX_PHASE_FAILED;
+      entry.message = absl::StrCat("not ready within ", absl::FormatDuration(config_.ready_timeout),
+                                   ": ", late);
+      st.set_phase(entry.phase);
+      st.set_message(entry.message);
+      return st;
+    }
+    absl::SleepFor(kReadyPoll);
+  }
+}
+
+v1::Capacity SandboxManager::Allocated() {
+  v1::Capacity cap;
+  absl::MutexLock lock(&mu_);
+  for (const auto& [id, entry] : entries_) {
+    absl::MutexLock entry_lock(&entry->mu);
+    for (const v1::Node& node : entry->spec.topology().nodes()) {
+      cap.set_vcpus(cap.vcpus() + node.vcpus());
+      cap.set_memory_mib(cap.memory_mib() + node.memory_mib());
+      for (const v1::Disk& d : node.disks()) cap.set_disk_mib(cap.disk_mib() + d.size_mib());
+    }
+  }
+  return cap;
+}
+
+}  // namespace labrack::worker

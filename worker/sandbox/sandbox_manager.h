@@ -1,0 +1,105 @@
+// The worker's logic: builds, reports, resets and destroys sandboxes on one host through a
+// Hypervisor, keyed by sandbox id and generation so that every call is safe to retry. Its
+// only durable state is libvirt's (object metadata) and the image cache; Recover() rebuilds
+// the rest after a restart. Thread-safe: calls on one sandbox run one at a time, calls on
+// different sandboxes in parallel.
+#ifndef LABRACK_WORKER_SANDBOX_SANDBOX_MANAGER_H_
+#define LABRACK_WORKER_SANDBOX_SANDBOX_MANAGER_H_
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "labrack/v1/types.pb.h"
+#include "labrack/v1/worker.pb.h"
+#include "worker/hypervisor/hypervisor.h"
+#include "worker/images/image_cache.h"
+#include "worker/sandbox/sandbox_plan.h"
+
+namespace labrack::worker {
+
+struct WorkerConfig {
+  std::string host_id;
+  std::string state_dir;
+  DomainType domain_type = DomainType::kQemu;
+  // How long a guest may take to print its readiness marker.
+  absl::Duration ready_timeout = absl::Seconds(120);
+};
+
+class SandboxManager {
+ public:
+  // Prepares the storage pool and folders under config.state_dir, then Recover()s.
+  static absl::StatusOr<std::unique_ptr<SandboxManager>> Create(Hypervisor* hypervisor,
+                                                                ImageCache* images,
+                                                                WorkerConfig config);
+
+  // Builds and starts a sandbox. The same id and generation again returns its status;
+  // another generation of an existing id is Aborted; an id whose first 8 characters clash
+  // with another sandbox's is AlreadyExists; a bad spec is InvalidArgument and a missing
+  // image NotFound, with nothing created. On any failure everything made is removed.
+  absl::StatusOr<v1::SandboxStatus> CreateSandbox(const v1::SandboxSpec& spec, bool wait_ready);
+  // NotFound for an unknown id.
+  absl::StatusOr<v1::SandboxStatus> GetSandbox(const std::string& sandbox_id);
+  std::vector<v1::SandboxStatus> ListSandboxes();
+  // Discards every node's disks and restarts it at target_generation (current + 1). The
+  // current generation is a no-op; any other is Aborted.
+  absl::StatusOr<v1::SandboxStatus> ResetSandbox(const std::string& sandbox_id,
+                                                 uint64_t target_generation, bool wait_ready);
+  // Removes every domain, network, volume and file of the sandbox, also ones a crash left
+  // behind. Returns whether anything existed.
+  absl::StatusOr<bool> DestroySandbox(const std::string& sandbox_id);
+
+  // Rebuilds the list of sandboxes from the libvirt objects tagged with this host's id.
+  absl::Status Recover();
+
+  v1::Capacity Allocated();
+  const WorkerConfig& config() const { return config_; }
+  std::string pool_name() const;
+
+ private:
+  struct Entry {
+    absl::Mutex op_mu;  // held for a whole create/reset/destroy
+    absl::Mutex mu;
+    v1::SandboxSpec spec ABSL_GUARDED_BY(mu);
+    v1::SandboxPhase phase ABSL_GUARDED_BY(mu) = v1::SANDBOX_PHASE_PROVISIONING;
+    std::string message ABSL_GUARDED_BY(mu);
+    // node -> readiness marker of its image
+    std::map<std::string, std::string> markers ABSL_GUARDED_BY(mu);
+    // nodes seen ready since their last start
+    std::set<std::string> ready ABSL_GUARDED_BY(mu);
+    absl::Time started ABSL_GUARDED_BY(mu);
+  };
+
+  SandboxManager(Hypervisor* hypervisor, ImageCache* images, WorkerConfig config)
+      : hv_(hypervisor), images_(images), config_(std::move(config)) {}
+
+  PlanContext ContextFor(const std::string& sandbox_id) const;
+  std::string SandboxDir(const std::string& sandbox_id) const;
+  std::shared_ptr<Entry> Find(const std::string& sandbox_id);
+  absl::StatusOr<std::shared_ptr<Entry>> Admit(const v1::SandboxSpec& spec, bool* existing);
+
+  absl::Status Build(const SandboxPlan& plan);
+  absl::Status BuildNode(const NodePlan& node);
+  absl::Status Rebuild(const SandboxPlan& plan);
+  absl::Status RemoveObjects(const std::string& sandbox_id, bool* existed);
+
+  v1::SandboxStatus Observe(Entry& entry);
+  v1::NodeStatus ObserveNode(Entry& entry, const v1::Node& node) ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
+  absl::StatusOr<v1::SandboxStatus> WaitReady(Entry& entry);
+  void SetMarkers(Entry& entry, const v1::SandboxSpec& spec) ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
+
+  Hypervisor* const hv_;
+  ImageCache* const images_;
+  const WorkerConfig config_;
+  absl::Mutex mu_;
+  std::map<std::string, std::shared_ptr<Entry>> entries_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace labrack::worker
+
+#endif  // LABRACK_WORKER_SANDBOX_SANDBOX_MANAGER_H_

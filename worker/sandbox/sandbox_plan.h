@@ -1,0 +1,61 @@
+// Turns a sandbox spec into the exact libvirt objects that make it: networks, volumes and
+// domains with their deterministic names, MACs, disks and kernel command lines. A pure
+// function of its inputs, so that create, reset and tests agree on every name.
+#ifndef LABRACK_WORKER_SANDBOX_SANDBOX_PLAN_H_
+#define LABRACK_WORKER_SANDBOX_SANDBOX_PLAN_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "labrack/v1/types.pb.h"
+#include "worker/hypervisor/types.h"
+#include "worker/images/image_cache.h"
+
+namespace labrack::worker {
+
+struct PlanContext {
+  std::string host_id;
+  std::string pool;         // storage pool name
+  std::string pool_dir;     // its folder
+  std::string sandbox_dir;  // per-sandbox folder for serial logs
+  DomainType domain_type = DomainType::kQemu;
+  // Resolves an image name to its cached artifacts.
+  std::function<absl::StatusOr<CachedImage>(const std::string&)> resolve_image;
+};
+
+struct NodePlan {
+  std::string node;
+  DomainSpec domain;
+  // The node's volumes: its root overlay first, then one per blank disk.
+  std::vector<VolumeSpec> volumes;
+  std::vector<std::string> addresses;
+};
+
+struct SandboxPlan {
+  std::vector<NetworkSpec> networks;
+  std::vector<NodePlan> nodes;
+};
+
+// InvalidArgument for a spec that breaks a rule (named by field); NotFound for an image the
+// cache does not hold.
+absl::StatusOr<SandboxPlan> PlanSandbox(const v1::SandboxSpec& spec, const PlanContext& ctx);
+
+// Validates everything a worker needs from a spec before it touches anything.
+absl::Status ValidateSandboxSpec(const v1::SandboxSpec& spec);
+
+// The MAC of a node's nth NIC: 52:54:00 and three bytes of a hash of the sandbox id, node
+// and index. Stable across resets, so guests keep their interface names and addresses.
+std::string NicMac(const std::string& sandbox_id, const std::string& node, int index);
+
+// Volume file names: lr-<sandbox8>-<node>-root.qcow2 and lr-<sandbox8>-<node>-disk-<name>.qcow2.
+std::string RootVolumeName(const std::string& sandbox_id, const std::string& node);
+std::string DiskVolumeName(const std::string& sandbox_id, const std::string& node,
+                           const std::string& disk);
+// The serial log file of a node inside the sandbox folder.
+std::string SerialLogPath(const std::string& sandbox_dir, const std::string& node);
+
+}  // namespace labrack::worker
+
+#endif  // LABRACK_WORKER_SANDBOX_SANDBOX_PLAN_H_

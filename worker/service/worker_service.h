@@ -1,0 +1,53 @@
+// The LabWorker gRPC service: translates requests to SandboxManager and ImageCache calls and
+// their statuses to gRPC statuses, and no more. Long calls run on their own threads so that
+// gRPC's callback threads never block. Thread-safe.
+#ifndef LABRACK_WORKER_SERVICE_WORKER_SERVICE_H_
+#define LABRACK_WORKER_SERVICE_WORKER_SERVICE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include "labrack/v1/worker.grpc.pb.h"
+#include "worker/hypervisor/hypervisor.h"
+#include "worker/images/image_cache.h"
+#include "worker/sandbox/sandbox_manager.h"
+
+namespace labrack::worker {
+
+class WorkerService final : public v1::LabWorker::CallbackService {
+ public:
+  WorkerService(SandboxManager* sandboxes, ImageCache* images, Hypervisor* hypervisor)
+      : sandboxes_(sandboxes), images_(images), hv_(hypervisor) {}
+
+  grpc::ServerUnaryReactor* GetInventory(grpc::CallbackServerContext* ctx,
+                                         const v1::GetInventoryRequest* req,
+                                         v1::Inventory* resp) override;
+  grpc::ServerReadReactor<v1::EnsureImageChunk>* EnsureImage(
+      grpc::CallbackServerContext* ctx, v1::EnsureImageResponse* resp) override;
+  grpc::ServerUnaryReactor* CreateSandbox(grpc::CallbackServerContext* ctx,
+                                          const v1::CreateSandboxRequest* req,
+                                          v1::SandboxStatus* resp) override;
+  grpc::ServerUnaryReactor* GetSandbox(grpc::CallbackServerContext* ctx,
+                                       const v1::GetSandboxRequest* req,
+                                       v1::SandboxStatus* resp) override;
+  grpc::ServerUnaryReactor* ListSandboxes(grpc::CallbackServerContext* ctx,
+                                          const v1::ListSandboxesRequest* req,
+                                          v1::ListSandboxesResponse* resp) override;
+  grpc::ServerUnaryReactor* ResetSandbox(grpc::CallbackServerContext* ctx,
+                                         const v1::ResetSandboxRequest* req,
+                                         v1::SandboxStatus* resp) override;
+  grpc::ServerUnaryReactor* DestroySandbox(grpc::CallbackServerContext* ctx,
+                                           const v1::DestroySandboxRequest* req,
+                                           v1::DestroySandboxResponse* resp) override;
+
+ private:
+  SandboxManager* sandboxes_;
+  ImageCache* images_;
+  Hypervisor* hv_;
+};
+
+// absl::Status -> grpc::Status with the same code and message.
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+}  // namespace labrack::worker
+
+#endif  // LABRACK_WORKER_SERVICE_WORKER_SERVICE_H_
