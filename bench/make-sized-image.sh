@@ -20,7 +20,12 @@ cp "$src/disk.qcow2" "$out/disk.qcow2.tmp"
 qemu-img resize -f qcow2 "$out/disk.qcow2.tmp" "${size_gib}G" >/dev/null
 fill=$(( size_gib * 1024 * 1024 * 1024 - fs_bytes ))
 echo "make-sized-image: writing $((fill >> 20)) MiB of data after the $((fs_bytes >> 20)) MiB filesystem"
-qemu-io -f qcow2 -c "write -P 0x5a $fs_bytes $fill" "$out/disk.qcow2.tmp" >/dev/null
+# qemu-io refuses single requests of 2 GiB and more: write 1 GiB at a time.
+step=$((1 << 30))
+for ((off = fs_bytes; off < fs_bytes + fill; off += step)); do
+  len=$(( fs_bytes + fill - off < step ? fs_bytes + fill - off : step ))
+  qemu-io -f qcow2 -c "write -P 0x5a $off $len" "$out/disk.qcow2.tmp" >/dev/null
+done
 mv "$out/disk.qcow2.tmp" "$out/disk.qcow2"
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }

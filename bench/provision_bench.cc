@@ -29,8 +29,11 @@ std::string Env(const char* name, const char* fallback) {
   return v ? v : fallback;
 }
 
-void Check(const absl::Status& s, benchmark::State& state) {
-  if (!s.ok()) state.SkipWithError(std::string(s.ToString()).c_str());
+// Reports a failure and tells the caller to stop the run.
+bool Failed(const absl::Status& s, benchmark::State& state) {
+  if (s.ok()) return false;
+  state.SkipWithError(std::string(s.ToString()).c_str());
+  return true;
 }
 
 // Polls until every node is ready; returns false on timeout.
@@ -61,9 +64,12 @@ void BM_SmokeSandbox(benchmark::State& state) {
   b.state_dir = mkdtemp(tmpl);
   b.hv = *LibvirtHypervisor::Connect("qemu:///system");
   b.images = *ImageCache::Open(b.state_dir + "/images");
-  Check(b.images->ImportFromFolder(*manifest, image_dir), state);
+  if (Failed(b.images->ImportFromFolder(*manifest, image_dir), state)) return;
+  b.hv->RemovePool("labrack-bench").IgnoreError();  // left by an interrupted run
   WorkerConfig config{"bench", b.state_dir, DomainType::kQemu, absl::Minutes(3)};
-  b.manager = *SandboxManager::Create(b.hv.get(), b.images.get(), config);
+  auto manager = SandboxManager::Create(b.hv.get(), b.images.get(), config);
+  if (Failed(manager.status(), state)) return;
+  b.manager = *std::move(manager);
 
   double running = 0, ready = 0, reset_running = 0, reset_ready = 0, destroy = 0;
   int n = 0;
@@ -74,19 +80,23 @@ void BM_SmokeSandbox(benchmark::State& state) {
     *spec.mutable_topology() = *topology;
 
     absl::Time t0 = absl::Now();
-    Check(b.manager->CreateSandbox(spec, false).status(), state);
+    if (Failed(b.manager->CreateSandbox(spec, false).status(), state)) break;
     double t_running = Since(t0);
-    WaitReady(*b.manager, spec.sandbox_id());
+    if (!WaitReady(*b.manager, spec.sandbox_id())) {
+      state.SkipWithError("guests not ready within 3 minutes");
+      b.manager->DestroySandbox(spec.sandbox_id()).IgnoreError();
+      break;
+    }
     double t_ready = Since(t0);
 
     absl::Time t1 = absl::Now();
-    Check(b.manager->ResetSandbox(spec.sandbox_id(), 2, false).status(), state);
+    if (Failed(b.manager->ResetSandbox(spec.sandbox_id(), 2, false).status(), state)) break;
     double t_reset_running = Since(t1);
     WaitReady(*b.manager, spec.sandbox_id());
     double t_reset_ready = Since(t1);
 
     absl::Time t2 = absl::Now();
-    Check(b.manager->DestroySandbox(spec.sandbox_id()).status(), state);
+    if (Failed(b.manager->DestroySandbox(spec.sandbox_id()).status(), state)) break;
     double t_destroy = Since(t2);
 
     state.SetIterationTime(t_running);
@@ -97,6 +107,7 @@ void BM_SmokeSandbox(benchmark::State& state) {
     destroy += t_destroy;
     ++n;
   }
+  if (n == 0) n = 1;
   state.counters["create_to_running_s"] = running / n;
   state.counters["create_to_ready_s"] = ready / n;
   state.counters["reset_to_running_s"] = reset_running / n;

@@ -35,8 +35,6 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(const WorkerOp
   std::error_code ec;
   std::filesystem::create_directories(options.state_dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("create ", options.state_dir, ": ", ec.message()));
-  // qemu runs as its own user and must reach images and volumes below the state folder.
-  std::filesystem::permissions(options.state_dir, std::filesystem::perms(0755), ec);
 
   std::unique_ptr<WorkerServer> w(new WorkerServer());
   ASSIGN_OR_RETURN(w->hypervisor_, LibvirtHypervisor::Connect(options.libvirt_uri));

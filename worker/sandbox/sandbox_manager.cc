@@ -38,6 +38,9 @@ absl::StatusOr<std::unique_ptr<SandboxManager>> SandboxManager::Create(Hyperviso
   while (config.state_dir.size() > 1 && config.state_dir.back() == '/') config.state_dir.pop_back();
   std::unique_ptr<SandboxManager> m(new SandboxManager(hypervisor, images, std::move(config)));
   std::error_code ec;
+  // qemu runs as its own user and must reach the volumes and logs below the state folder.
+  fs::create_directories(m->config_.state_dir, ec);
+  fs::permissions(m->config_.state_dir, fs::perms(0755), ec);
   for (const char* sub : {"volumes", "sandboxes"}) {
     std::string dir = absl::StrCat(m->config_.state_dir, "/", sub);
     fs::create_directories(dir, ec);
