@@ -37,6 +37,17 @@ DomainState StateFromLibvirt(int state) {
   }
 }
 
+// Stops a domain at once; one that is not running (or stopped by itself between the check
+// and the call) is fine.
+absl::Status PowerOff(virDomainPtr dom, const std::string& name) {
+  if (virDomainIsActive(dom) != 1) return absl::OkStatus();
+  if (virDomainDestroy(dom) < 0) {
+    absl::Status s = LastLibvirtError(absl::StrCat("stop domain ", name));
+    if (!absl::IsFailedPrecondition(s)) return s;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 // Holds one of the connection's call slots for its lifetime.
@@ -278,14 +289,7 @@ absl::Status LibvirtHypervisor::StartDomain(const std::string& name) {
 absl::Status LibvirtHypervisor::StopDomain(const std::string& name) {
   CallSlot slot(this);
   ASSIGN_OR_RETURN(DomainHandle dom, LookupDomain(name));
-  if (virDomainIsActive(dom.get()) != 1) return absl::OkStatus();
-  if (virDomainDestroy(dom.get()) < 0) {
-    absl::Status s = LastLibvirtError(absl::StrCat("stop domain ", name));
-    // Stopped by itself between the check and the call.
-    if (absl::IsFailedPrecondition(s)) return absl::OkStatus();
-    return s;
-  }
-  return absl::OkStatus();
+  return PowerOff(dom.get(), name);
 }
 
 absl::Status LibvirtHypervisor::SuspendDomain(const std::string& name) {
@@ -311,10 +315,8 @@ absl::Status LibvirtHypervisor::DestroyDomain(const std::string& name) {
   absl::StatusOr<DomainHandle> dom = LookupDomain(name);
   if (absl::IsNotFound(dom.status())) return absl::OkStatus();
   if (!dom.ok()) return dom.status();
-  if (virDomainIsActive(dom->get()) == 1 && virDomainDestroy(dom->get()) < 0) {
-    absl::Status s = LastLibvirtError(absl::StrCat("stop domain ", name));
-    if (!absl::IsFailedPrecondition(s) && !absl::IsNotFound(s)) return s;
-  }
+  absl::Status stopped = PowerOff(dom->get(), name);
+  if (!stopped.ok() && !absl::IsNotFound(stopped)) return stopped;
   if (virDomainIsPersistent(dom->get()) == 1 && virDomainUndefine(dom->get()) < 0) {
     absl::Status s = LastLibvirtError(absl::StrCat("undefine domain ", name));
     if (!absl::IsNotFound(s)) return s;

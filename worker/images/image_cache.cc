@@ -167,7 +167,7 @@ absl::Status ImageCache::ImportFromFolder(const v1::ImageManifest& manifest,
   ASSIGN_OR_RETURN(std::unique_ptr<ImageImport> import, BeginImport(manifest));
   std::vector<char> buffer(1 << 20);
   for (const v1::ImageArtifact& a : manifest.artifacts()) {
-    if (Has(manifest)) break;
+    if (fs::exists(BlobPath(a.sha256()))) continue;  // cached already: no bytes needed
     std::string path = absl::StrCat(folder, "/", a.file());
     std::ifstream in(path, std::ios::binary);
     if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));

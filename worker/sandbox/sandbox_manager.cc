@@ -117,9 +117,12 @@ absl::StatusOr<std::shared_ptr<SandboxManager::Entry>> SandboxManager::Admit(
   return entry;
 }
 
-absl::StatusOr<v1::SandboxStatus> SandboxManager::CreateSandbox(const v1::SandboxSpec& spec,
+absl::StatusOr<v1::SandboxStatus> SandboxManager::CreateSandbox(const v1::SandboxSpec& input,
                                                                 bool wait_ready) {
-  RETURN_IF_ERROR(ValidateSandboxSpec(spec));
+  RETURN_IF_ERROR(ValidateSandboxSpec(input));
+  // Addresses are assigned once; the entry (and the metadata, through the plan) keep them.
+  v1::SandboxSpec spec = input;
+  ASSIGN_OR_RETURN(*spec.mutable_topology(), WithAssignedAddresses(input.topology()));
   PlanContext ctx = ContextFor(spec.sandbox_id());
   // Plan before admitting: a bad spec or a missing image changes nothing.
   ASSIGN_OR_RETURN(SandboxPlan plan, PlanSandbox(spec, ctx));
@@ -331,7 +334,6 @@ v1::NodeStatus SandboxManager::ObserveNode(Entry& entry, const v1::Node& node) {
 
 v1::SandboxStatus SandboxManager::Observe(Entry& entry) {
   absl::MutexLock lock(&entry.mu);
-  absl::StatusOr<v1::Topology> topo = WithAssignedAddresses(entry.spec.topology());
   v1::SandboxStatus st;
   st.set_sandbox_id(entry.spec.sandbox_id());
   st.set_generation(entry.spec.generation());
@@ -342,7 +344,7 @@ v1::SandboxStatus SandboxManager::Observe(Entry& entry) {
     st.add_networks(NetworkName(entry.spec.sandbox_id(), net.name()));
   }
   bool all_ready = true;
-  for (const v1::Node& node : (topo.ok() ? *topo : entry.spec.topology()).nodes()) {
+  for (const v1::Node& node : entry.spec.topology().nodes()) {
     *st.add_nodes() = ObserveNode(entry, node);
     all_ready = all_ready && st.nodes().rbegin()->phase() == v1::NODE_PHASE_READY;
   }
