@@ -122,7 +122,7 @@ std::vector<std::string> LibvirtEnv::Leftovers() {
 absl::StatusOr<v1::SandboxStatus> LibvirtEnv::Create(const std::string& id,
                                                      const v1::Topology& topology,
                                                      bool wait_ready) {
-  v1::CreateSandboxRequest req;
+  v1::WorkerCreateSandboxRequest req;
   req.mutable_spec()->set_sandbox_id(id);
   req.mutable_spec()->set_generation(1);
   req.mutable_spec()->set_candidate("test-candidate");
@@ -135,7 +135,7 @@ absl::StatusOr<v1::SandboxStatus> LibvirtEnv::Create(const std::string& id,
 }
 
 absl::StatusOr<v1::SandboxStatus> LibvirtEnv::Get(const std::string& id) {
-  v1::GetSandboxRequest req;
+  v1::WorkerGetSandboxRequest req;
   req.set_sandbox_id(id);
   v1::SandboxStatus resp;
   auto ctx = Context();
@@ -143,15 +143,15 @@ absl::StatusOr<v1::SandboxStatus> LibvirtEnv::Get(const std::string& id) {
   return Answer(status, resp);
 }
 
-absl::StatusOr<v1::ListSandboxesResponse> LibvirtEnv::List() {
-  v1::ListSandboxesResponse resp;
+absl::StatusOr<v1::WorkerListSandboxesResponse> LibvirtEnv::List() {
+  v1::WorkerListSandboxesResponse resp;
   auto ctx = Context();
   grpc::Status status = stub_->ListSandboxes(ctx.get(), {}, &resp);
   return Answer(status, resp);
 }
 
 absl::StatusOr<v1::SandboxStatus> LibvirtEnv::Reset(const std::string& id, uint64_t target) {
-  v1::ResetSandboxRequest req;
+  v1::WorkerResetSandboxRequest req;
   req.set_sandbox_id(id);
   req.set_target_generation(target);
   req.set_wait_ready(true);
@@ -162,9 +162,9 @@ absl::StatusOr<v1::SandboxStatus> LibvirtEnv::Reset(const std::string& id, uint6
 }
 
 absl::StatusOr<bool> LibvirtEnv::Destroy(const std::string& id) {
-  v1::DestroySandboxRequest req;
+  v1::WorkerDestroySandboxRequest req;
   req.set_sandbox_id(id);
-  v1::DestroySandboxResponse resp;
+  v1::WorkerDestroySandboxResponse resp;
   auto ctx = Context();
   grpc::Status status = stub_->DestroySandbox(ctx.get(), req, &resp);
   if (!status.ok()) return FromGrpcStatus(status);

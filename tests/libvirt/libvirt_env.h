@@ -26,7 +26,7 @@ class LibvirtEnv {
   absl::StatusOr<v1::SandboxStatus> Create(const std::string& id, const v1::Topology& topology,
                                            bool wait_ready);
   absl::StatusOr<v1::SandboxStatus> Get(const std::string& id);
-  absl::StatusOr<v1::ListSandboxesResponse> List();
+  absl::StatusOr<v1::WorkerListSandboxesResponse> List();
   absl::StatusOr<v1::SandboxStatus> Reset(const std::string& id, uint64_t target_generation);
   absl::StatusOr<bool> Destroy(const std::string& id);
 

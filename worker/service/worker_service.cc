@@ -105,7 +105,7 @@ grpc::ServerReadReactor<v1::EnsureImageChunk>* WorkerService::EnsureImage(
 }
 
 grpc::ServerUnaryReactor* WorkerService::CreateSandbox(grpc::CallbackServerContext* ctx,
-                                                       const v1::CreateSandboxRequest* req,
+                                                       const v1::WorkerCreateSandboxRequest* req,
                                                        v1::SandboxStatus* resp) {
   return RunDetached(ctx, [this, req, resp]() -> absl::Status {
     absl::StatusOr<v1::SandboxStatus> st = sandboxes_->CreateSandbox(req->spec(), req->wait_ready());
@@ -115,7 +115,7 @@ grpc::ServerUnaryReactor* WorkerService::CreateSandbox(grpc::CallbackServerConte
 }
 
 grpc::ServerUnaryReactor* WorkerService::GetSandbox(grpc::CallbackServerContext* ctx,
-                                                    const v1::GetSandboxRequest* req,
+                                                    const v1::WorkerGetSandboxRequest* req,
                                                     v1::SandboxStatus* resp) {
   absl::StatusOr<v1::SandboxStatus> st = sandboxes_->GetSandbox(req->sandbox_id());
   if (st.ok()) *resp = *std::move(st);
@@ -123,8 +123,8 @@ grpc::ServerUnaryReactor* WorkerService::GetSandbox(grpc::CallbackServerContext*
 }
 
 grpc::ServerUnaryReactor* WorkerService::ListSandboxes(grpc::CallbackServerContext* ctx,
-                                                       const v1::ListSandboxesRequest*,
-                                                       v1::ListSandboxesResponse* resp) {
+                                                       const v1::WorkerListSandboxesRequest*,
+                                                       v1::WorkerListSandboxesResponse* resp) {
   return RunDetached(ctx, [this, resp]() -> absl::Status {
     for (const v1::SandboxStatus& s : sandboxes_->ListSandboxes()) *resp->add_sandboxes() = s;
     return absl::OkStatus();
@@ -132,7 +132,7 @@ grpc::ServerUnaryReactor* WorkerService::ListSandboxes(grpc::CallbackServerConte
 }
 
 grpc::ServerUnaryReactor* WorkerService::ResetSandbox(grpc::CallbackServerContext* ctx,
-                                                      const v1::ResetSandboxRequest* req,
+                                                      const v1::WorkerResetSandboxRequest* req,
                                                       v1::SandboxStatus* resp) {
   return RunDetached(ctx, [this, req, resp]() -> absl::Status {
     absl::StatusOr<v1::SandboxStatus> st =
@@ -143,8 +143,8 @@ grpc::ServerUnaryReactor* WorkerService::ResetSandbox(grpc::CallbackServerContex
 }
 
 grpc::ServerUnaryReactor* WorkerService::DestroySandbox(grpc::CallbackServerContext* ctx,
-                                                        const v1::DestroySandboxRequest* req,
-                                                        v1::DestroySandboxResponse* resp) {
+                                                        const v1::WorkerDestroySandboxRequest* req,
+                                                        v1::WorkerDestroySandboxResponse* resp) {
   return RunDetached(ctx, [this, req, resp]() -> absl::Status {
     absl::StatusOr<bool> existed = sandboxes_->DestroySandbox(req->sandbox_id());
     if (existed.ok()) resp->set_existed(*existed);

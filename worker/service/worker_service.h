@@ -24,20 +24,20 @@ class WorkerService final : public v1::LabWorker::CallbackService {
   grpc::ServerReadReactor<v1::EnsureImageChunk>* EnsureImage(
       grpc::CallbackServerContext* ctx, v1::EnsureImageResponse* resp) override;
   grpc::ServerUnaryReactor* CreateSandbox(grpc::CallbackServerContext* ctx,
-                                          const v1::CreateSandboxRequest* req,
+                                          const v1::WorkerCreateSandboxRequest* req,
                                           v1::SandboxStatus* resp) override;
   grpc::ServerUnaryReactor* GetSandbox(grpc::CallbackServerContext* ctx,
-                                       const v1::GetSandboxRequest* req,
+                                       const v1::WorkerGetSandboxRequest* req,
                                        v1::SandboxStatus* resp) override;
   grpc::ServerUnaryReactor* ListSandboxes(grpc::CallbackServerContext* ctx,
-                                          const v1::ListSandboxesRequest* req,
-                                          v1::ListSandboxesResponse* resp) override;
+                                          const v1::WorkerListSandboxesRequest* req,
+                                          v1::WorkerListSandboxesResponse* resp) override;
   grpc::ServerUnaryReactor* ResetSandbox(grpc::CallbackServerContext* ctx,
-                                         const v1::ResetSandboxRequest* req,
+                                         const v1::WorkerResetSandboxRequest* req,
                                          v1::SandboxStatus* resp) override;
   grpc::ServerUnaryReactor* DestroySandbox(grpc::CallbackServerContext* ctx,
-                                           const v1::DestroySandboxRequest* req,
-                                           v1::DestroySandboxResponse* resp) override;
+                                           const v1::WorkerDestroySandboxRequest* req,
+                                           v1::WorkerDestroySandboxResponse* resp) override;
 
  private:
   SandboxManager* sandboxes_;

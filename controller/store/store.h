@@ -1,0 +1,108 @@
+// The controller's durable state: hosts, topologies, sandboxes and events. SqliteStore is the
+// implementation; the interface leaves room for a distributed one. Every method is one
+// transaction: when it returns OK the change survives a kill of the process. Thread-safe.
+#ifndef LABRACK_CONTROLLER_STORE_STORE_H_
+#define LABRACK_CONTROLLER_STORE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "labrack/v1/controller.pb.h"
+
+namespace labrack::controller {
+
+// What the store knows of a host. `reserved` and `sandboxes` are computed from the live
+// sandboxes placed on it (every phase but DESTROYED and FAILED).
+struct HostRecord {
+  v1::Host host;
+  v1::Inventory inventory;  // the last one it reported
+};
+
+// Decides where a new sandbox goes, given every host with its reservations as of this
+// transaction. Returns a host id, or an error (e.g. ResourceExhausted) that aborts the create.
+using PlaceFn = std::function<absl::StatusOr<std::string>(const std::vector<HostRecord>&)>;
+
+// Changes a sandbox inside a transaction. An error aborts it and is returned as is.
+using MutateFn = std::function<absl::Status(v1::Sandbox&)>;
+
+struct SandboxFilter {
+  std::optional<v1::SandboxPhase> phase;
+  std::string host_id;    // empty: any
+  std::string candidate;  // empty: any
+  std::map<std::string, std::string> labels;  // all must match
+  bool include_destroyed = false;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // --- hosts
+  // Creates or updates the host's address, total capacity and inventory and sets its last
+  // heartbeat to `now`. Keeps `drained`.
+  virtual absl::Status UpsertHost(const std::string& host_id, const std::string& address,
+                                  const v1::Inventory& inventory, absl::Time now) = 0;
+  // Records a heartbeat. NotFound for a host that never registered.
+  virtual absl::Status RecordHeartbeat(const std::string& host_id,
+                                       const v1::Inventory& inventory, absl::Time now) = 0;
+  // NotFound for an unknown host.
+  virtual absl::StatusOr<HostRecord> GetHost(const std::string& host_id) = 0;
+  virtual absl::StatusOr<std::vector<HostRecord>> ListHosts() = 0;
+  // NotFound for an unknown host.
+  virtual absl::StatusOr<HostRecord> SetDrained(const std::string& host_id, bool drained) = 0;
+
+  // --- topologies
+  // Stores `topology` under its name. Identical to the latest version: returns that
+  // record unchanged; otherwise the next version, stamped `now`.
+  virtual absl::StatusOr<v1::TopologyRecord> PutTopology(const v1::Topology& topology,
+                                                         absl::Time now) = 0;
+  // version 0: the latest. NotFound when absent.
+  virtual absl::StatusOr<v1::TopologyRecord> GetTopology(const std::string& name,
+                                                         uint64_t version) = 0;
+  // The latest version of each name, sorted by name.
+  virtual absl::StatusOr<std::vector<v1::TopologyRecord>> ListTopologies() = 0;
+
+  // --- sandboxes
+  // Inserts `sandbox` (id, request id, reserved capacity and spec fields filled by the
+  // caller) with `topology`, the snapshot it is built from. Its host id is what `place`
+  // returns; `place` runs inside the same transaction, so concurrent creates see each
+  // other's reservations and never oversubscribe a host. A sandbox with the same non-empty
+  // request_id exists: returns it and does not call `place`. AlreadyExists for a duplicate
+  // id. Appends a phase event.
+  virtual absl::StatusOr<v1::Sandbox> CreateSandbox(const v1::Sandbox& sandbox,
+                                                    const v1::Topology& topology,
+                                                    const PlaceFn& place) = 0;
+  // NotFound for an unknown id.
+  virtual absl::StatusOr<v1::Sandbox> GetSandbox(const std::string& sandbox_id) = 0;
+  // The topology a sandbox was created from, as it was then (with addresses assigned).
+  virtual absl::StatusOr<v1::Topology> GetSandboxTopology(const std::string& sandbox_id) = 0;
+  // Sorted by creation time, oldest first.
+  virtual absl::StatusOr<std::vector<v1::Sandbox>> ListSandboxes(const SandboxFilter& filter) = 0;
+  // Reads, mutates and writes one sandbox in one transaction and returns the result. When
+  // phase or generation changed, appends an EVENT_KIND_SANDBOX_PHASE event with the
+  // sandbox's message. NotFound for an unknown id.
+  virtual absl::StatusOr<v1::Sandbox> UpdateSandbox(const std::string& sandbox_id,
+                                                    const MutateFn& mutate) = 0;
+
+  // --- events
+  // Appends an event (seq and time are assigned) and returns its seq.
+  virtual absl::StatusOr<uint64_t> AppendEvent(const v1::Event& event) = 0;
+  // Events with seq > after_seq, oldest first, at most `limit`; only those of
+  // `sandbox_id` when it is not empty.
+  virtual absl::StatusOr<std::vector<v1::Event>> ListEvents(uint64_t after_seq,
+                                                           const std::string& sandbox_id,
+                                                           size_t limit) = 0;
+  // Blocks until an event with seq > after_seq exists or `deadline` passes.
+  virtual void WaitForEvent(uint64_t after_seq, absl::Time deadline) = 0;
+};
+
+}  // namespace labrack::controller
+
+#endif  // LABRACK_CONTROLLER_STORE_STORE_H_
