@@ -12,6 +12,12 @@ int main(int argc, char** argv) {
   app.add_option("--host-id", options.host_id, "this host's id (default: from the host name)");
   app.add_option("--domain-type", options.domain_type, "auto, kvm or qemu")
       ->check(CLI::IsMember({"auto", "kvm", "qemu"}));
+  app.add_option("--controller", options.controller,
+                 "controller address (host:port) to register with; empty: run unregistered");
+  app.add_option("--advertise", options.advertise,
+                 "host:port where the controller reaches this worker (default: 127.0.0.1 and "
+                 "the bound port when --listen is a loopback or any address, which suits one "
+                 "machine only; else the --listen host and the bound port)");
   CLI11_PARSE(app, argc, argv);
   return labrack::worker::RunWorker(options);
 }

@@ -3,14 +3,17 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "spdlog/spdlog.h"
 #include "worker/domain_type_probe.h"
 #include "worker/hypervisor/libvirt_hypervisor.h"
+#include "worker/service/inventory.h"
 
 namespace labrack::worker {
 
@@ -28,40 +31,94 @@ std::string DefaultHostId() {
   return id;
 }
 
+std::string DefaultAdvertiseAddress(const std::string& listen, int port) {
+  std::string host = listen.substr(0, std::min(listen.rfind(':'), listen.size()));
+  bool local = host.empty() || host == "0.0.0.0" || host == "[::]" || host == "localhost" ||
+               host == "[::1]" || absl::StartsWith(host, "127.");
+  return absl::StrCat(local ? "127.0.0.1" : host, ":", port);
+}
+
+namespace {
+
+// The domain type: probed for libvirt; taken from the flag for an injected hypervisor.
+absl::StatusOr<ProbeResult> DomainTypeFor(const std::string& flag, bool injected) {
+  if (injected && flag == "auto") {
+    return ProbeResult{DomainType::kQemu, "injected hypervisor: auto means qemu"};
+  }
+  return ResolveDomainType(flag);
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(const WorkerOptions& options) {
+  return Start(options, nullptr);
+}
+
+absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
+    const WorkerOptions& options, std::unique_ptr<Hypervisor> hypervisor) {
   if (options.state_dir.empty()) return absl::InvalidArgumentError("--state-dir: required");
-  ASSIGN_OR_RETURN(ProbeResult type, ResolveDomainType(options.domain_type));
+  std::unique_ptr<WorkerServer> w(new WorkerServer());
+  RETURN_IF_ERROR(w->Build(options, std::move(hypervisor)));
+  RETURN_IF_ERROR(w->Serve(options));
+  spdlog::info("labrack-worker {} serving on port {} with {} sandboxes recovered",
+               w->sandboxes_->config().host_id, w->port_, w->sandboxes_->ListSandboxes().size());
+  if (!options.controller.empty()) w->StartAgent(options);
+  return w;
+}
+
+// Everything but the server: hypervisor, image cache and sandbox manager (which recovers).
+absl::Status WorkerServer::Build(const WorkerOptions& options,
+                                 std::unique_ptr<Hypervisor> hypervisor) {
+  ASSIGN_OR_RETURN(ProbeResult type, DomainTypeFor(options.domain_type, hypervisor != nullptr));
   spdlog::info("domain type {}: {}", DomainTypeName(type.type), type.reason);
   std::error_code ec;
   std::filesystem::create_directories(options.state_dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("create ", options.state_dir, ": ", ec.message()));
-
-  std::unique_ptr<WorkerServer> w(new WorkerServer());
-  ASSIGN_OR_RETURN(w->hypervisor_, LibvirtHypervisor::Connect(options.libvirt_uri));
-  ASSIGN_OR_RETURN(w->images_, ImageCache::Open(absl::StrCat(options.state_dir, "/images")));
+  if (hypervisor) {
+    hypervisor_ = std::move(hypervisor);
+  } else {
+    ASSIGN_OR_RETURN(hypervisor_, LibvirtHypervisor::Connect(options.libvirt_uri));
+  }
+  ASSIGN_OR_RETURN(images_, ImageCache::Open(absl::StrCat(options.state_dir, "/images")));
   WorkerConfig config;
   config.host_id = options.host_id.empty() ? DefaultHostId() : options.host_id;
   config.state_dir = options.state_dir;
   config.domain_type = type.type;
   config.ready_timeout = options.ready_timeout;
-  ASSIGN_OR_RETURN(w->sandboxes_,
-                   SandboxManager::Create(w->hypervisor_.get(), w->images_.get(), config));
-  w->service_ = std::make_unique<WorkerService>(w->sandboxes_.get(), w->images_.get(),
-                                                w->hypervisor_.get());
+  ASSIGN_OR_RETURN(sandboxes_, SandboxManager::Create(hypervisor_.get(), images_.get(), config));
+  service_ = std::make_unique<WorkerService>(sandboxes_.get(), images_.get(), hypervisor_.get());
+  return absl::OkStatus();
+}
+
+absl::Status WorkerServer::Serve(const WorkerOptions& options) {
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &w->port_);
-  builder.RegisterService(w->service_.get());
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port_);
+  builder.RegisterService(service_.get());
   builder.SetMaxReceiveMessageSize(8 << 20);
-  w->server_ = builder.BuildAndStart();
-  if (!w->server_ || w->port_ == 0) {
+  server_ = builder.BuildAndStart();
+  if (!server_ || port_ == 0) {
     return absl::UnavailableError(absl::StrCat("--listen ", options.listen, ": cannot listen there"));
   }
-  spdlog::info("labrack-worker {} serving on port {} with {} sandboxes recovered", config.host_id,
-               w->port_, w->sandboxes_->ListSandboxes().size());
-  return w;
+  advertise_ = options.advertise.empty() ? DefaultAdvertiseAddress(options.listen, port_)
+                                         : options.advertise;
+  return absl::OkStatus();
+}
+
+void WorkerServer::StartAgent(const WorkerOptions& options) {
+  HostAgentOptions agent;
+  agent.controller = options.controller;
+  agent.host_id = sandboxes_->config().host_id;
+  agent.address = advertise_;
+  agent_ = HostAgent::Start(std::move(agent), [this] {
+    return BuildInventory(*hypervisor_, *sandboxes_, *images_);
+  });
+  spdlog::info("registering with controller {} as reachable at {}", options.controller,
+               advertise_);
 }
 
 void WorkerServer::Shutdown() {
+  if (agent_) agent_->Stop();
+  if (service_) service_->CloseConsoles();
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
 }
 

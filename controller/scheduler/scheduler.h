@@ -53,7 +53,7 @@ std::vector<std::string> ImagesOf(const v1::Topology& topology);
 // The best host for `needs`, or ResourceExhausted with a message that names the needed
 // capacity and, per reason, why hosts were left out (drained, unreachable, short of vCPU,
 // memory or disk, with the largest free amounts), e.g. "no host can fit: needs 3 vCPU,
-// 1536 MiB memory, 4096 MiB disk; 2 hosts: 1 drained, 1 has 1024 MiB memory free".
+// 1536 MiB memory, 4096 MiB disk; of 2 hosts: 1 drained, 1 has only 1024 MiB memory free".
 // Ties break by host id, so equal inputs give equal answers.
 absl::StatusOr<std::string> PickHost(const std::vector<HostView>& hosts,
                                      const SandboxNeeds& needs, const SchedulerPolicy& policy,

@@ -27,17 +27,19 @@ struct HostRecord {
 
 // Decides where a new sandbox goes, given every host with its reservations as of this
 // transaction. Returns a host id, or an error (e.g. ResourceExhausted) that aborts the create.
+// It runs while the store is locked, so it must not call the store.
 using PlaceFn = std::function<absl::StatusOr<std::string>(const std::vector<HostRecord>&)>;
 
-// Changes a sandbox inside a transaction. An error aborts it and is returned as is.
+// Changes a sandbox inside a transaction. An error aborts it and is returned as is. It runs
+// while the store is locked, so it must not call the store.
 using MutateFn = std::function<absl::Status(v1::Sandbox&)>;
 
 struct SandboxFilter {
-  std::optional<v1::SandboxPhase> phase;
-  std::string host_id;    // empty: any
-  std::string candidate;  // empty: any
+  std::optional<v1::SandboxPhase> phase;      // asking for DESTROYED returns them regardless
+  std::string host_id;                        // empty: any
+  std::string candidate;                      // empty: any
   std::map<std::string, std::string> labels;  // all must match
-  bool include_destroyed = false;
+  bool include_destroyed = false;             // without a phase: also list DESTROYED ones
 };
 
 class Store {
@@ -46,12 +48,12 @@ class Store {
 
   // --- hosts
   // Creates or updates the host's address, total capacity and inventory and sets its last
-  // heartbeat to `now`. Keeps `drained`.
+  // heartbeat to `now`. Keeps `drained`. InvalidArgument for an empty id.
   virtual absl::Status UpsertHost(const std::string& host_id, const std::string& address,
                                   const v1::Inventory& inventory, absl::Time now) = 0;
   // Records a heartbeat. NotFound for a host that never registered.
-  virtual absl::Status RecordHeartbeat(const std::string& host_id,
-                                       const v1::Inventory& inventory, absl::Time now) = 0;
+  virtual absl::Status RecordHeartbeat(const std::string& host_id, const v1::Inventory& inventory,
+                                       absl::Time now) = 0;
   // NotFound for an unknown host.
   virtual absl::StatusOr<HostRecord> GetHost(const std::string& host_id) = 0;
   virtual absl::StatusOr<std::vector<HostRecord>> ListHosts() = 0;
@@ -60,7 +62,8 @@ class Store {
 
   // --- topologies
   // Stores `topology` under its name. Identical to the latest version: returns that
-  // record unchanged; otherwise the next version, stamped `now`.
+  // record unchanged; otherwise the next version (1 for a new name), stamped `now`.
+  // InvalidArgument for an empty name.
   virtual absl::StatusOr<v1::TopologyRecord> PutTopology(const v1::Topology& topology,
                                                          absl::Time now) = 0;
   // version 0: the latest. NotFound when absent.
@@ -75,7 +78,9 @@ class Store {
   // returns; `place` runs inside the same transaction, so concurrent creates see each
   // other's reservations and never oversubscribe a host. A sandbox with the same non-empty
   // request_id exists: returns it and does not call `place`. AlreadyExists for a duplicate
-  // id. Appends a phase event.
+  // id; InvalidArgument for an empty id or when `place` names an unregistered host; an error
+  // of `place` as is. Nothing is written on any error. Sets created_at (unless given) and
+  // updated_at. Appends a phase event.
   virtual absl::StatusOr<v1::Sandbox> CreateSandbox(const v1::Sandbox& sandbox,
                                                     const v1::Topology& topology,
                                                     const PlaceFn& place) = 0;
@@ -87,19 +92,21 @@ class Store {
   virtual absl::StatusOr<std::vector<v1::Sandbox>> ListSandboxes(const SandboxFilter& filter) = 0;
   // Reads, mutates and writes one sandbox in one transaction and returns the result. When
   // phase or generation changed, appends an EVENT_KIND_SANDBOX_PHASE event with the
-  // sandbox's message. NotFound for an unknown id.
+  // sandbox's message. Sets updated_at; a mutation that changes nothing writes nothing.
+  // NotFound for an unknown id; InvalidArgument when `mutate` changes the id.
   virtual absl::StatusOr<v1::Sandbox> UpdateSandbox(const std::string& sandbox_id,
                                                     const MutateFn& mutate) = 0;
 
   // --- events
   // Appends an event (seq and time are assigned) and returns its seq.
   virtual absl::StatusOr<uint64_t> AppendEvent(const v1::Event& event) = 0;
-  // Events with seq > after_seq, oldest first, at most `limit`; only those of
-  // `sandbox_id` when it is not empty.
+  // Events with seq > after_seq, oldest first, at most `limit` (0: no limit); only those
+  // of `sandbox_id` when it is not empty.
   virtual absl::StatusOr<std::vector<v1::Event>> ListEvents(uint64_t after_seq,
-                                                           const std::string& sandbox_id,
-                                                           size_t limit) = 0;
-  // Blocks until an event with seq > after_seq exists or `deadline` passes.
+                                                            const std::string& sandbox_id,
+                                                            size_t limit) = 0;
+  // Blocks until an event with seq > after_seq exists or `deadline` passes; the caller
+  // then reads with ListEvents.
   virtual void WaitForEvent(uint64_t after_seq, absl::Time deadline) = 0;
 };
 

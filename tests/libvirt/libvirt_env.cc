@@ -15,6 +15,7 @@
 #include "worker/client/image_upload.h"
 #include "worker/sandbox/sandbox_plan.h"
 #include "worker/sandbox/serial_log.h"
+#include "common/grpc_util.h"
 
 namespace labrack::worker {
 namespace fs = std::filesystem;
@@ -32,7 +33,7 @@ std::unique_ptr<grpc::ClientContext> Context() {
 // Takes the response only after the call has filled it.
 template <typename Resp>
 absl::StatusOr<Resp> Answer(const grpc::Status& status, const Resp& resp) {
-  if (!status.ok()) return FromGrpcStatus(status);
+  if (!status.ok()) return FromGrpc(status);
   return resp;
 }
 
@@ -74,7 +75,7 @@ void LibvirtEnv::RestartWorker() {
 
 void LibvirtEnv::Stop() {
   if (worker_) {
-    for (const std::string& dir : {"sandboxes"}) {
+    for (const char* dir : {"sandboxes"}) {
       std::error_code ec;
       for (const auto& e : fs::directory_iterator(absl::StrCat(state_dir_, "/", dir), ec)) {
         EXPECT_OK(Destroy(e.path().filename().string()));
@@ -167,7 +168,7 @@ absl::StatusOr<bool> LibvirtEnv::Destroy(const std::string& id) {
   v1::WorkerDestroySandboxResponse resp;
   auto ctx = Context();
   grpc::Status status = stub_->DestroySandbox(ctx.get(), req, &resp);
-  if (!status.ok()) return FromGrpcStatus(status);
+  if (!status.ok()) return FromGrpc(status);
   return resp.existed();
 }
 

@@ -1,17 +1,41 @@
 #include "worker/hypervisor/fake_hypervisor.h"
 
 #include <fstream>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
 namespace labrack::worker {
 namespace {
 
+// A guest that echoes every byte written to its console. Read() blocks until bytes are
+// written or Close() is called; after Close() it returns what is left, then empty.
 class FakeConsole : public ConsoleStream {
  public:
-  absl::Status Write(absl::string_view) override { return absl::OkStatus(); }
-  absl::StatusOr<std::string> Read() override { return std::string(); }
-  void Close() override {}
+  absl::Status Write(absl::string_view data) override {
+    absl::MutexLock lock(&mu_);
+    if (closed_) return absl::UnavailableError("console is closed");
+    echo_.append(data.data(), data.size());
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::string> Read() override {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](FakeConsole* c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu_) {
+          return !c->echo_.empty() || c->closed_;
+        },
+        this));
+    return std::exchange(echo_, {});
+  }
+  void Close() override {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::string echo_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 absl::Status NoDomain(const std::string& name) {

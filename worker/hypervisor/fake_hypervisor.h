@@ -1,6 +1,7 @@
 // An in-memory Hypervisor for fast tests of worker logic. It keeps the same state libvirt
 // would (pools, volumes, networks, domains with their tags) and, when asked, plays a guest
-// that prints its readiness marker to the serial log on start. Thread-safe.
+// that prints its readiness marker to the serial log on start. Its consoles echo what is
+// written to them. Thread-safe, consoles included.
 #ifndef LABRACK_WORKER_HYPERVISOR_FAKE_HYPERVISOR_H_
 #define LABRACK_WORKER_HYPERVISOR_FAKE_HYPERVISOR_H_
 
@@ -34,6 +35,7 @@ class FakeHypervisor : public Hypervisor {
   absl::Status DestroyDomain(const std::string& name) override;
   absl::StatusOr<std::vector<DomainInfo>> ListDomains(const std::string& host_id) override;
   absl::StatusOr<DomainInfo> GetDomain(const std::string& name) override;
+  // A console of a running domain that echoes back every byte written to it.
   absl::StatusOr<std::unique_ptr<ConsoleStream>> OpenConsole(const std::string& name) override;
   absl::StatusOr<HostResources> GetHostResources() override;
 

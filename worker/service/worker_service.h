@@ -1,6 +1,6 @@
 // The LabWorker gRPC service: translates requests to SandboxManager and ImageCache calls and
 // their statuses to gRPC statuses, and no more. Long calls run on their own threads so that
-// gRPC's callback threads never block. Thread-safe.
+// gRPC's callback threads never block; consoles live in console_reactor.h. Thread-safe.
 #ifndef LABRACK_WORKER_SERVICE_WORKER_SERVICE_H_
 #define LABRACK_WORKER_SERVICE_WORKER_SERVICE_H_
 
@@ -10,6 +10,7 @@
 #include "worker/hypervisor/hypervisor.h"
 #include "worker/images/image_cache.h"
 #include "worker/sandbox/sandbox_manager.h"
+#include "worker/service/console_reactor.h"
 
 namespace labrack::worker {
 
@@ -38,15 +39,20 @@ class WorkerService final : public v1::LabWorker::CallbackService {
   grpc::ServerUnaryReactor* DestroySandbox(grpc::CallbackServerContext* ctx,
                                            const v1::WorkerDestroySandboxRequest* req,
                                            v1::WorkerDestroySandboxResponse* resp) override;
+  grpc::ServerBidiReactor<v1::ConsoleInput, v1::ConsoleOutput>* AttachConsole(
+      grpc::CallbackServerContext* ctx) override;
+
+  // Ends every open console call and refuses new ones; call before shutting the server
+  // down so that it need not wait for console clients.
+  void CloseConsoles() { consoles_.CloseAll(); }
 
  private:
   SandboxManager* sandboxes_;
   ImageCache* images_;
   Hypervisor* hv_;
+  ConsoleRegistry consoles_;
 };
 
-// absl::Status -> grpc::Status with the same code and message.
-grpc::Status ToGrpcStatus(const absl::Status& status);
 
 }  // namespace labrack::worker
 

@@ -1,0 +1,125 @@
+#include "controller/controller_server.h"
+
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "controller/store/sqlite_store.h"
+#include "controller/workers/grpc_worker_client.h"
+#include "spdlog/spdlog.h"
+
+namespace labrack::controller {
+namespace {
+
+// Requests carry at most a topology or an image chunk (1 MiB).
+constexpr int kMaxMessageBytes = 8 << 20;
+
+std::string LoopbackTarget(int port) { return absl::StrCat("127.0.0.1:", port); }
+
+// Written whole under a temporary name and renamed, so a reader never sees half of it.
+absl::Status WritePortFile(const std::string& path, int port) {
+  std::string tmp = absl::StrCat(path, ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << port << "\n";
+    if (!out.flush()) return absl::InternalError(absl::StrCat("--port-file: cannot write ", tmp));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return absl::InternalError(absl::StrCat("--port-file: rename to ", path, ": ", ec.message()));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
+    ControllerOptions options) {
+  if (options.state_dir.empty()) return absl::InvalidArgumentError("--state-dir: required");
+  std::error_code ec;
+  std::filesystem::create_directories(options.state_dir, ec);
+  if (ec) return absl::InternalError(absl::StrCat("create ", options.state_dir, ": ", ec.message()));
+  options.config.policy.heartbeat_timeout = options.config.host_timeout;
+
+  std::unique_ptr<ControllerServer> c(new ControllerServer());
+  c->options_ = std::move(options);
+  const ControllerConfig* config = &c->options_.config;
+  ASSIGN_OR_RETURN(c->store_, SqliteStore::Open(absl::StrCat(c->options_.state_dir, "/controller.db")));
+  ASSIGN_OR_RETURN(c->images_, worker::ImageCache::Open(absl::StrCat(c->options_.state_dir, "/images")));
+  c->workers_ = std::make_unique<GrpcWorkerDirectory>();
+  c->hosts_ = std::make_unique<HostRegistry>(c->store_.get(), config);
+  c->topologies_ = std::make_unique<TopologyCatalog>(c->store_.get(), c->images_.get(), config);
+  c->distributor_ = std::make_unique<ImageDistributor>(c->images_.get());
+  c->reconciler_ = std::make_unique<Reconciler>(c->store_.get(), c->hosts_.get(), c->workers_.get(),
+                                                c->distributor_.get(), config);
+  Reconciler* reconciler = c->reconciler_.get();
+  c->sandboxes_ = std::make_unique<SandboxApi>(c->store_.get(), c->topologies_.get(), config,
+                                               [reconciler](const std::string&) { reconciler->Wake(); });
+  ServiceParts parts{c->store_.get(),      c->hosts_.get(),     c->images_.get(),
+                     c->topologies_.get(), c->sandboxes_.get(), c->workers_.get(),
+                     [reconciler] { reconciler->Wake(); }};
+  c->service_ = std::make_unique<ControllerService>(std::move(parts));
+
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(c->options_.listen, grpc::InsecureServerCredentials(), &c->port_);
+  builder.RegisterService(c->service_.get());
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  c->server_ = builder.BuildAndStart();
+  if (!c->server_ || c->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("--listen ", c->options_.listen, ": cannot listen there"));
+  }
+  if (!c->options_.port_file.empty()) RETURN_IF_ERROR(WritePortFile(c->options_.port_file, c->port_));
+  c->reconciler_->Start();
+  spdlog::info("labrack-controller serving on port {} with state in {}", c->port_,
+               c->options_.state_dir);
+  if (c->options_.all_in_one) RETURN_IF_ERROR(c->StartEmbeddedWorker());
+  return c;
+}
+
+absl::Status ControllerServer::StartEmbeddedWorker() {
+  worker::WorkerOptions w = options_.worker;
+  if (w.state_dir.empty()) w.state_dir = absl::StrCat(options_.state_dir, "/worker");
+  w.controller = LoopbackTarget(port_);
+  absl::StatusOr<std::unique_ptr<worker::WorkerServer>> started = worker::WorkerServer::Start(w);
+  if (!started.ok()) {
+    return absl::Status(started.status().code(),
+                        absl::StrCat("embedded worker: ", started.status().message()));
+  }
+  worker_ = *std::move(started);
+  return absl::OkStatus();
+}
+
+void ControllerServer::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (worker_) worker_->Shutdown();
+  if (reconciler_) reconciler_->Stop();
+  if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+}
+
+ControllerServer::~ControllerServer() { Shutdown(); }
+
+int RunController(ControllerOptions options) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // threads started below inherit this
+  absl::StatusOr<std::unique_ptr<ControllerServer>> server = ControllerServer::Start(std::move(options));
+  if (!server.ok()) {
+    spdlog::error("{}", server.status().ToString());
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("signal {}: shutting down", sig);
+  (*server)->Shutdown();
+  return 0;
+}
+
+}  // namespace labrack::controller

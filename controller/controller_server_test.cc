@@ -1,0 +1,352 @@
+// The controller in-process with real parts except the hypervisor: SQLite in a temp folder,
+// the LabController service on loopback, and a real WorkerServer (over a FakeHypervisor
+// that prints readiness markers) that registers and heartbeats through gRPC. Fast checks of
+// the lifecycle, placement errors, orphans and lost hosts; tests/e2e repeats the important
+// ones with real processes and guests.
+#include "controller/controller_server.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "common/grpc_util.h"
+#include "common/status_macros.h"
+#include "common/topology/topology_yaml.h"
+#include "controller/workers/grpc_worker_client.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/fake_image.h"
+#include "tests/testing/status_matchers.h"
+#include "worker/client/image_upload.h"
+#include "worker/hypervisor/fake_hypervisor.h"
+#include "worker/hypervisor/forwarding_hypervisor.h"
+
+namespace labrack::controller {
+namespace {
+
+using ::labrack::testing::StatusIs;
+using ::testing::HasSubstr;
+
+constexpr char kTopology[] = R"(
+name: mini
+networks:
+  - name: lan
+    cidr: 10.10.1.0/24
+nodes:
+  - name: server
+    role: server
+    image: tiny
+    vcpus: 1
+    memory_mib: 128
+    nics: [{network: lan}]
+  - name: storage
+    role: storage
+    image: tiny
+    vcpus: 1
+    memory_mib: 128
+    nics: [{network: lan}]
+    disks: [{name: data0, size_mib: 64}]
+)";
+
+class ControllerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = labrack::testing::MakeTempDir("labrack-controller");
+    manifest_ = labrack::testing::WriteFakeImage(root_ + "/image", "tiny");
+    ControllerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.state_dir = root_ + "/controller";
+    options.config.heartbeat_interval = absl::Milliseconds(100);
+    options.config.host_timeout = absl::Seconds(1);
+    options.config.reconcile_interval = absl::Milliseconds(100);
+    options.config.ready_timeout = absl::Seconds(20);
+    auto c = ControllerServer::Start(options);
+    ASSERT_OK(c);
+    controller_ = *std::move(c);
+    stub_ = v1::LabController::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", controller_->port()), grpc::InsecureChannelCredentials()));
+    ASSERT_NO_FATAL_FAILURE(StartWorker());
+    ASSERT_OK(Import(manifest_, root_ + "/image"));
+    auto topology = ParseTopologyYaml(kTopology, "mini.yaml");
+    ASSERT_OK(topology);
+    v1::ApplyTopologyRequest apply;
+    *apply.mutable_topology() = *topology;
+    v1::TopologyRecord record;
+    ASSERT_OK(Call(&v1::LabController::Stub::ApplyTopology, apply, &record));
+  }
+
+  void TearDown() override {
+    worker_.reset();
+    controller_.reset();
+    std::filesystem::remove_all(root_);
+  }
+
+  // The worker's libvirt state outlives its process, as it would on a real host.
+  void StartWorker() {
+    worker::WorkerOptions options;
+    options.state_dir = root_ + "/worker";
+    options.host_id = "host-a";
+    options.domain_type = "qemu";
+    options.controller = absl::StrCat("127.0.0.1:", controller_->port());
+    auto w = worker::WorkerServer::Start(options, std::make_unique<worker::ForwardingHypervisor>(&hv_));
+    ASSERT_OK(w);
+    worker_ = *std::move(w);
+    ASSERT_TRUE(Eventually([&] {
+      v1::ListHostsResponse hosts;
+      return Call(&v1::LabController::Stub::ListHosts, v1::ListHostsRequest(), &hosts).ok() &&
+             hosts.hosts_size() == 1 && hosts.hosts(0).health() == v1::HOST_HEALTH_HEALTHY &&
+             hosts.hosts(0).address() == worker_->advertised_address();
+    })) << "the worker did not register";
+  }
+
+  template <typename Req, typename Resp>
+  absl::Status Call(grpc::Status (v1::LabController::Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
+                    const Req& req, Resp* resp) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    return FromGrpc(((*stub_).*method)(&ctx, req, resp));
+  }
+
+  absl::Status Import(const v1::ImageManifest& manifest, const std::string& folder) {
+    grpc::ClientContext ctx;
+    v1::Image image;
+    auto writer = stub_->ImportImage(&ctx, &image);
+    v1::EnsureImageChunk first;
+    *first.mutable_manifest() = manifest;
+    writer->Write(first);
+    for (const v1::ImageArtifact& a : manifest.artifacts()) {
+      std::ifstream in(folder + "/" + a.file(), std::ios::binary);
+      std::string bytes((std::istreambuf_iterator<char>(in)), {});
+      v1::EnsureImageChunk chunk;
+      chunk.mutable_chunk()->set_file(a.file());
+      chunk.mutable_chunk()->set_data(bytes);
+      writer->Write(chunk);
+    }
+    writer->WritesDone();
+    return FromGrpc(writer->Finish());
+  }
+
+  absl::StatusOr<v1::Sandbox> Create(const std::string& topology, const std::string& request_id = "") {
+    v1::CreateSandboxRequest req;
+    req.set_topology(topology);
+    req.set_candidate("cand-1");
+    req.set_request_id(request_id);
+    v1::Sandbox s;
+    RETURN_IF_ERROR(Call(&v1::LabController::Stub::CreateSandbox, req, &s));
+    return s;
+  }
+
+  v1::Sandbox Get(const std::string& id) {
+    v1::GetSandboxRequest req;
+    req.set_sandbox_id(id);
+    v1::Sandbox s;
+    EXPECT_OK(Call(&v1::LabController::Stub::GetSandbox, req, &s));
+    return s;
+  }
+
+  bool WaitPhase(const std::string& id, v1::SandboxPhase phase) {
+    return Eventually([&] { return Get(id).phase() == phase; });
+  }
+
+  static bool Eventually(const std::function<bool()>& cond, absl::Duration timeout = absl::Seconds(20)) {
+    absl::Time deadline = absl::Now() + timeout;
+    while (absl::Now() < deadline) {
+      if (cond()) return true;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return cond();
+  }
+
+  std::vector<v1::Event> Events(const std::string& sandbox_id) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Milliseconds(500)));
+    v1::WatchEventsRequest req;
+    req.set_sandbox_id(sandbox_id);
+    auto reader = stub_->WatchEvents(&ctx, req);
+    std::vector<v1::Event> events;
+    for (v1::Event e; reader->Read(&e);) events.push_back(e);
+    return events;
+  }
+
+  std::string root_;
+  v1::ImageManifest manifest_;
+  worker::FakeHypervisor hv_{"LABRACK-READY"};
+  std::unique_ptr<ControllerServer> controller_;
+  std::unique_ptr<worker::WorkerServer> worker_;
+  std::unique_ptr<v1::LabController::Stub> stub_;
+};
+
+TEST_F(ControllerTest, CreatedSandboxBecomesReadyOnTheWorkerWithPhaseAndProgressEvents) {
+  auto s = Create("mini");
+  ASSERT_OK(s);
+  EXPECT_EQ(s->phase(), v1::SANDBOX_PHASE_SCHEDULED);
+  EXPECT_EQ(s->host_id(), "host-a");
+  EXPECT_EQ(s->reserved().vcpus(), 2u);
+  ASSERT_TRUE(WaitPhase(s->sandbox_id(), v1::SANDBOX_PHASE_READY)) << Get(s->sandbox_id()).message();
+  v1::Sandbox ready = Get(s->sandbox_id());
+  ASSERT_EQ(ready.nodes_size(), 2);
+  for (const v1::NodeStatus& n : ready.nodes()) EXPECT_EQ(n.phase(), v1::NODE_PHASE_READY);
+  ASSERT_OK(worker_->sandboxes().GetSandbox(s->sandbox_id()));
+
+  std::vector<v1::SandboxPhase> phases;
+  for (const v1::Event& e : Events(s->sandbox_id())) {
+    if (e.kind() == v1::EVENT_KIND_SANDBOX_PHASE) phases.push_back(e.phase());
+  }
+  EXPECT_THAT(phases, ::testing::ElementsAre(v1::SANDBOX_PHASE_SCHEDULED, v1::SANDBOX_PHASE_PROVISIONING,
+                                             v1::SANDBOX_PHASE_READY));
+}
+
+TEST_F(ControllerTest, ResetMovesToTheNextGenerationAndDestroyRemovesEverything) {
+  auto s = Create("mini");
+  ASSERT_OK(s);
+  ASSERT_TRUE(WaitPhase(s->sandbox_id(), v1::SANDBOX_PHASE_READY));
+  v1::ResetSandboxRequest reset;
+  reset.set_sandbox_id(s->sandbox_id());
+  v1::Sandbox resetting;
+  ASSERT_OK(Call(&v1::LabController::Stub::ResetSandbox, reset, &resetting));
+  EXPECT_EQ(resetting.generation(), 2u);
+  ASSERT_TRUE(WaitPhase(s->sandbox_id(), v1::SANDBOX_PHASE_READY));
+  auto on_worker = worker_->sandboxes().GetSandbox(s->sandbox_id());
+  ASSERT_OK(on_worker);
+  EXPECT_EQ(on_worker->generation(), 2u);
+
+  v1::DestroySandboxRequest destroy;
+  destroy.set_sandbox_id(s->sandbox_id());
+  v1::Sandbox destroying;
+  ASSERT_OK(Call(&v1::LabController::Stub::DestroySandbox, destroy, &destroying));
+  ASSERT_TRUE(WaitPhase(s->sandbox_id(), v1::SANDBOX_PHASE_DESTROYED));
+  EXPECT_THAT(worker_->sandboxes().GetSandbox(s->sandbox_id()), StatusIs(absl::StatusCode::kNotFound));
+  auto domains = hv_.ListDomains("host-a");
+  ASSERT_OK(domains);
+  EXPECT_TRUE(domains->empty());
+}
+
+TEST_F(ControllerTest, ResetOfASandboxThatIsNotReadyIsRefused) {
+  auto s = Create("mini");
+  ASSERT_OK(s);
+  ASSERT_TRUE(WaitPhase(s->sandbox_id(), v1::SANDBOX_PHASE_READY));
+  v1::DestroySandboxRequest destroy;
+  destroy.set_sandbox_id(s->sandbox_id());
+  v1::Sandbox out;
+  ASSERT_OK(Call(&v1::LabController::Stub::DestroySandbox, destroy, &out));
+  v1::ResetSandboxRequest reset;
+  reset.set_sandbox_id(s->sandbox_id());
+  EXPECT_THAT(Call(&v1::LabController::Stub::ResetSandbox, reset, &out),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("only a READY sandbox")));
+}
+
+TEST_F(ControllerTest, SameRequestIdGivesTheSameSandboxOnce) {
+  auto a = Create("mini", "req-1");
+  auto b = Create("mini", "req-1");
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  EXPECT_EQ(a->sandbox_id(), b->sandbox_id());
+  v1::ListSandboxesResponse list;
+  ASSERT_OK(Call(&v1::LabController::Stub::ListSandboxes, v1::ListSandboxesRequest(), &list));
+  EXPECT_EQ(list.sandboxes_size(), 1);
+}
+
+TEST_F(ControllerTest, BadRequestsAreRefusedWithTheFieldAndNothingIsCreated) {
+  EXPECT_THAT(Create("nope"), StatusIs(absl::StatusCode::kNotFound, HasSubstr("topology 'nope' not found")));
+  EXPECT_THAT(Create("Bad/Name"), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("topology")));
+  v1::CreateSandboxRequest req;
+  req.set_topology("mini");
+  req.set_candidate("x\ny");
+  v1::Sandbox s;
+  EXPECT_THAT(Call(&v1::LabController::Stub::CreateSandbox, req, &s),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("candidate")));
+  req.set_candidate("c");
+  (*req.mutable_labels())["Bad Key"] = "v";
+  EXPECT_THAT(Call(&v1::LabController::Stub::CreateSandbox, req, &s),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("labels")));
+  v1::ListSandboxesResponse list;
+  ASSERT_OK(Call(&v1::LabController::Stub::ListSandboxes, v1::ListSandboxesRequest(), &list));
+  EXPECT_EQ(list.sandboxes_size(), 0);
+}
+
+TEST_F(ControllerTest, TopologyNeedingMoreThanAnyHostSaysSoWithNumbers) {
+  auto topology = ParseTopologyYaml(kTopology, "mini.yaml");
+  ASSERT_OK(topology);
+  topology->set_name("huge");
+  topology->mutable_nodes(0)->set_memory_mib(200000);
+  v1::ApplyTopologyRequest apply;
+  *apply.mutable_topology() = *topology;
+  v1::TopologyRecord record;
+  ASSERT_OK(Call(&v1::LabController::Stub::ApplyTopology, apply, &record));
+  EXPECT_THAT(Create("huge"), StatusIs(absl::StatusCode::kResourceExhausted,
+                                       HasSubstr("no host can fit: needs 2 vCPU, 200128 MiB memory")));
+  v1::ListSandboxesResponse list;
+  ASSERT_OK(Call(&v1::LabController::Stub::ListSandboxes, v1::ListSandboxesRequest(), &list));
+  EXPECT_EQ(list.sandboxes_size(), 0);
+}
+
+TEST_F(ControllerTest, ImageWhoseBytesDoNotMatchTheirSha256IsRefusedAndNotListed) {
+  v1::ImageManifest bad = labrack::testing::WriteFakeImage(root_ + "/bad", "tampered");
+  bad.mutable_artifacts(0)->set_sha256(std::string(64, 'a'));
+  EXPECT_THAT(Import(bad, root_ + "/bad"), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("sha256")));
+  v1::ListImagesResponse images;
+  ASSERT_OK(Call(&v1::LabController::Stub::ListImages, v1::ListImagesRequest(), &images));
+  ASSERT_EQ(images.images_size(), 1);
+  EXPECT_EQ(images.images(0).manifest().name(), "tiny");
+}
+
+TEST_F(ControllerTest, TopologyNamingAnUnknownImageIsRefused) {
+  auto topology = ParseTopologyYaml(kTopology, "mini.yaml");
+  ASSERT_OK(topology);
+  topology->mutable_nodes(1)->set_image("nowhere");
+  v1::ApplyTopologyRequest apply;
+  *apply.mutable_topology() = *topology;
+  v1::TopologyRecord record;
+  EXPECT_THAT(Call(&v1::LabController::Stub::ApplyTopology, apply, &record),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("'nowhere' was never imported")));
+}
+
+TEST_F(ControllerTest, SandboxOnTheWorkerThatTheStoreDoesNotKnowIsRemoved) {
+  GrpcWorkerClient client(worker_->advertised_address());
+  v1::SandboxSpec spec;
+  spec.set_sandbox_id("feedbeef-0000-4000-8000-000000000001");
+  spec.set_generation(1);
+  auto topology = ParseTopologyYaml(kTopology, "mini.yaml");
+  ASSERT_OK(topology);
+  *spec.mutable_topology() = *topology;
+  ASSERT_OK(client.EnsureImage(manifest_, [&](const v1::ImageArtifact& a) {
+    return root_ + "/image/" + a.file();
+  }));
+  ASSERT_OK(client.CreateSandbox(spec, false, absl::Seconds(10)));
+  EXPECT_TRUE(Eventually([&] { return !worker_->sandboxes().GetSandbox(spec.sandbox_id()).ok(); }))
+      << "the orphan is still on the worker";
+  bool reported = false;
+  for (const v1::Event& e : Events("")) {
+    reported = reported || (e.kind() == v1::EVENT_KIND_ORPHAN_REMOVED && e.sandbox_id() == spec.sandbox_id());
+  }
+  EXPECT_TRUE(reported);
+}
+
+TEST_F(ControllerTest, SandboxesOfASilentHostAreLostAndComeBackWithIt) {
+  auto s = Create("mini");
+  ASSERT_OK(s);
+  ASSERT_TRUE(WaitPhase(s->sandbox_id(), v1::SANDBOX_PHASE_READY));
+  worker_.reset();  // the worker process dies; its guests (in hv_) keep running
+  ASSERT_TRUE(WaitPhase(s->sandbox_id(), v1::SANDBOX_PHASE_LOST));
+  v1::ListHostsResponse hosts;
+  ASSERT_OK(Call(&v1::LabController::Stub::ListHosts, v1::ListHostsRequest(), &hosts));
+  EXPECT_EQ(hosts.hosts(0).health(), v1::HOST_HEALTH_UNREACHABLE);
+  ASSERT_NO_FATAL_FAILURE(StartWorker());
+  EXPECT_TRUE(WaitPhase(s->sandbox_id(), v1::SANDBOX_PHASE_READY)) << Get(s->sandbox_id()).message();
+}
+
+TEST_F(ControllerTest, DrainedHostGetsNoNewSandboxes) {
+  v1::DrainHostRequest drain;
+  drain.set_host_id("host-a");
+  drain.set_drain(true);
+  v1::Host host;
+  ASSERT_OK(Call(&v1::LabController::Stub::DrainHost, drain, &host));
+  EXPECT_TRUE(host.drained());
+  EXPECT_THAT(Create("mini"), StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("1 drained")));
+  drain.set_drain(false);
+  ASSERT_OK(Call(&v1::LabController::Stub::DrainHost, drain, &host));
+  EXPECT_OK(Create("mini"));
+}
+
+}  // namespace
+}  // namespace labrack::controller

@@ -1,0 +1,89 @@
+#include "controller/core/host_registry.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/names.h"
+#include "common/status_macros.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace labrack::controller {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+absl::Status ValidateAddress(absl::string_view address) {
+  if (address.empty() || address.size() > 255) {
+    return absl::InvalidArgumentError("address: must be host:port, 1 to 255 characters");
+  }
+  if (address.find(':') == absl::string_view::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("address: '", address, "' has no :port"));
+  }
+  for (char c : address) {
+    if (c <= ' ' || c > '~') return absl::InvalidArgumentError("address: must be printable ASCII without spaces");
+  }
+  return absl::OkStatus();
+}
+
+v1::Event HostEvent(v1::EventKind kind, const std::string& host_id, std::string message) {
+  v1::Event e;
+  e.set_kind(kind);
+  e.set_host_id(host_id);
+  e.set_message(std::move(message));
+  return e;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::RegisterHostResponse> HostRegistry::Register(
+    const v1::RegisterHostRequest& request) {
+  RETURN_IF_ERROR(ValidateObjectName("host_id", request.host_id()));
+  RETURN_IF_ERROR(ValidateAddress(request.address()));
+  RETURN_IF_ERROR(
+      store_->UpsertHost(request.host_id(), request.address(), request.inventory(), config_->clock()));
+  RETURN_IF_ERROR(store_
+                      ->AppendEvent(HostEvent(v1::EVENT_KIND_HOST_REGISTERED, request.host_id(),
+                                              absl::StrCat("registered at ", request.address())))
+                      .status());
+  v1::RegisterHostResponse response;
+  response.set_heartbeat_interval_ms(absl::ToInt64Milliseconds(config_->heartbeat_interval));
+  return response;
+}
+
+absl::Status HostRegistry::Heartbeat(const v1::HeartbeatRequest& request) {
+  RETURN_IF_ERROR(ValidateObjectName("host_id", request.host_id()));
+  return store_->RecordHeartbeat(request.host_id(), request.inventory(), config_->clock());
+}
+
+bool HostRegistry::Healthy(const v1::Host& host) const {
+  absl::Time last = absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(host.last_heartbeat()));
+  return config_->clock() - last <= config_->host_timeout;
+}
+
+v1::Host HostRegistry::WithHealth(v1::Host host) const {
+  host.set_health(Healthy(host) ? v1::HOST_HEALTH_HEALTHY : v1::HOST_HEALTH_UNREACHABLE);
+  return host;
+}
+
+absl::StatusOr<std::vector<v1::Host>> HostRegistry::List() {
+  ASSIGN_OR_RETURN(std::vector<HostRecord> records, store_->ListHosts());
+  std::vector<v1::Host> hosts;
+  for (const HostRecord& r : records) hosts.push_back(WithHealth(r.host));
+  return hosts;
+}
+
+absl::StatusOr<v1::Host> HostRegistry::Get(const std::string& host_id) {
+  RETURN_IF_ERROR(ValidateObjectName("host_id", host_id));
+  ASSIGN_OR_RETURN(HostRecord r, store_->GetHost(host_id));
+  return WithHealth(r.host);
+}
+
+absl::StatusOr<v1::Host> HostRegistry::SetDrained(const std::string& host_id, bool drained) {
+  RETURN_IF_ERROR(ValidateObjectName("host_id", host_id));
+  ASSIGN_OR_RETURN(HostRecord r, store_->SetDrained(host_id, drained));
+  RETURN_IF_ERROR(store_
+                      ->AppendEvent(HostEvent(v1::EVENT_KIND_HOST_DRAINED, host_id,
+                                              drained ? "drained" : "undrained"))
+                      .status());
+  return WithHealth(r.host);
+}
+
+}  // namespace labrack::controller

@@ -1,0 +1,167 @@
+#include "controller/core/sandbox_api.h"
+
+#include <random>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/names.h"
+#include "common/status_macros.h"
+#include "common/topology/topology_validate.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace labrack::controller {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+bool IsLabelKeyChar(char c) {
+  return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '.' || c == '_' || c == '/' ||
+         c == '-';
+}
+
+absl::Status ValidateRequestId(const std::string& id) {
+  if (id.size() > 64) return absl::InvalidArgumentError("request_id: at most 64 characters");
+  for (char c : id) {
+    if (!absl::ascii_isalnum(c) && c != '-' && c != '_' && c != '.') {
+      return absl::InvalidArgumentError("request_id: only letters, digits, '.', '_' and '-'");
+    }
+  }
+  return absl::OkStatus();
+}
+
+v1::Sandbox NewSandbox(const v1::CreateSandboxRequest& request, const v1::TopologyRecord& record,
+                       absl::Time now) {
+  v1::Sandbox s;
+  s.set_sandbox_id(NewSandboxId());
+  s.set_request_id(request.request_id());
+  s.set_topology(record.topology().name());
+  s.set_topology_version(record.version());
+  s.set_candidate(request.candidate());
+  *s.mutable_labels() = request.labels();
+  s.set_phase(v1::SANDBOX_PHASE_SCHEDULED);
+  s.set_generation(1);
+  s.set_message("waiting for its host to build it");
+  *s.mutable_reserved() = NeedsOf(record.topology());
+  *s.mutable_created_at() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(now));
+  for (const v1::Node& node : record.topology().nodes()) s.add_nodes()->set_name(node.name());
+  return s;
+}
+
+}  // namespace
+
+std::string NewSandboxId() {
+  std::random_device rd;
+  uint32_t w[4] = {rd(), rd(), rd(), rd()};
+  w[1] = (w[1] & 0xffff0fffu) | 0x00004000u;  // version 4
+  w[2] = (w[2] & 0x3fffffffu) | 0x80000000u;  // RFC 4122 variant
+  return absl::StrFormat("%08x-%04x-%04x-%04x-%04x%08x", w[0], w[1] >> 16, w[1] & 0xffff,
+                         w[2] >> 16, w[2] & 0xffff, w[3]);
+}
+
+absl::Status ValidateLabels(const google::protobuf::Map<std::string, std::string>& labels) {
+  if (labels.size() > 32) return absl::InvalidArgumentError("labels: at most 32");
+  for (const auto& [key, value] : labels) {
+    if (key.empty() || key.size() > 63 || !absl::ascii_isalnum(key[0])) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "labels: key '", absl::CHexEscape(key), "' must be 1 to 63 characters starting with a letter or digit"));
+    }
+    for (char c : key) {
+      if (!IsLabelKeyChar(c)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "labels: key '", absl::CHexEscape(key), "' may only hold a-z, 0-9, '.', '_', '/' and '-'"));
+      }
+    }
+    if (value.size() > 63) return absl::InvalidArgumentError(absl::StrCat("labels[", key, "]: value longer than 63 characters"));
+    for (char c : value) {
+      if (c < ' ' || c > '~') return absl::InvalidArgumentError(absl::StrCat("labels[", key, "]: value must be printable ASCII"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Sandbox> SandboxApi::Create(const v1::CreateSandboxRequest& request) {
+  RETURN_IF_ERROR(ValidateObjectName("topology", request.topology()));
+  RETURN_IF_ERROR(ValidateCandidateId("candidate", request.candidate()));
+  RETURN_IF_ERROR(ValidateLabels(request.labels()));
+  RETURN_IF_ERROR(ValidateRequestId(request.request_id()));
+  ASSIGN_OR_RETURN(v1::TopologyRecord record,
+                   topologies_->Get(request.topology(), request.topology_version()));
+  // Images may have been removed since the topology was applied.
+  RETURN_IF_ERROR(topologies_->Check(record.topology()));
+  ASSIGN_OR_RETURN(v1::Topology snapshot, WithAssignedAddresses(record.topology()));
+  v1::Sandbox sandbox = NewSandbox(request, record, config_->clock());
+  SandboxNeeds needs{sandbox.reserved(), ImagesOf(snapshot)};
+  ASSIGN_OR_RETURN(
+      v1::Sandbox created,
+      store_->CreateSandbox(sandbox, snapshot, [&](const std::vector<HostRecord>& hosts) {
+        return PickHost(HostViews(hosts), needs, config_->policy, config_->clock());
+      }));
+  wake_(created.sandbox_id());
+  return created;
+}
+
+absl::StatusOr<v1::Sandbox> SandboxApi::Get(const std::string& sandbox_id) {
+  RETURN_IF_ERROR(ValidateSandboxId("sandbox_id", sandbox_id));
+  absl::StatusOr<v1::Sandbox> s = store_->GetSandbox(sandbox_id);
+  if (absl::IsNotFound(s.status())) {
+    return absl::NotFoundError(absl::StrCat("sandbox ", sandbox_id, " not found"));
+  }
+  return s;
+}
+
+absl::StatusOr<std::vector<v1::Sandbox>> SandboxApi::List(const v1::ListSandboxesRequest& request) {
+  SandboxFilter filter;
+  if (request.phase() != v1::SANDBOX_PHASE_UNSPECIFIED) filter.phase = request.phase();
+  if (!request.host_id().empty()) RETURN_IF_ERROR(ValidateObjectName("host_id", request.host_id()));
+  if (!request.candidate().empty()) RETURN_IF_ERROR(ValidateCandidateId("candidate", request.candidate()));
+  RETURN_IF_ERROR(ValidateLabels(request.labels()));
+  filter.host_id = request.host_id();
+  filter.candidate = request.candidate();
+  filter.labels = {request.labels().begin(), request.labels().end()};
+  filter.include_destroyed =
+      request.include_destroyed() || request.phase() == v1::SANDBOX_PHASE_DESTROYED;
+  return store_->ListSandboxes(filter);
+}
+
+absl::StatusOr<v1::Sandbox> SandboxApi::Reset(const std::string& sandbox_id) {
+  RETURN_IF_ERROR(Get(sandbox_id).status());
+  ASSIGN_OR_RETURN(v1::Sandbox s, store_->UpdateSandbox(sandbox_id, [](v1::Sandbox& s) {
+    if (s.phase() == v1::SANDBOX_PHASE_RESETTING) return absl::OkStatus();
+    if (s.phase() != v1::SANDBOX_PHASE_READY) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("sandbox ", s.sandbox_id(), " is ", v1::SandboxPhase_Name(s.phase()),
+                       "; only a READY sandbox can be reset"));
+    }
+    s.set_phase(v1::SANDBOX_PHASE_RESETTING);
+    s.set_generation(s.generation() + 1);
+    s.set_message("restoring every node's pristine disks");
+    for (v1::NodeStatus& n : *s.mutable_nodes()) n.set_phase(v1::NODE_PHASE_UNSPECIFIED);
+    return absl::OkStatus();
+  }));
+  wake_(sandbox_id);
+  return s;
+}
+
+absl::StatusOr<v1::Sandbox> SandboxApi::Destroy(const std::string& sandbox_id) {
+  RETURN_IF_ERROR(Get(sandbox_id).status());
+  ASSIGN_OR_RETURN(v1::Sandbox s, store_->UpdateSandbox(sandbox_id, [](v1::Sandbox& s) {
+    if (s.phase() == v1::SANDBOX_PHASE_DESTROYED || s.phase() == v1::SANDBOX_PHASE_DESTROYING) {
+      return absl::OkStatus();
+    }
+    if (s.phase() == v1::SANDBOX_PHASE_FAILED) {
+      // A failed sandbox was already torn down on its host and reserves nothing; leftovers,
+      // if any, are orphans that the reconciler removes.
+      s.set_phase(v1::SANDBOX_PHASE_DESTROYED);
+      return absl::OkStatus();
+    }
+    s.set_phase(v1::SANDBOX_PHASE_DESTROYING);
+    s.set_message("removing its guests, networks and disks");
+    return absl::OkStatus();
+  }));
+  wake_(sandbox_id);
+  return s;
+}
+
+}  // namespace labrack::controller

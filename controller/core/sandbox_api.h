@@ -1,0 +1,51 @@
+// The sandbox calls of the public API: each validates its input, makes one store
+// transaction that records the desired state (placing a new sandbox on a host with room),
+// and wakes the reconciler, which does the slow work on the hosts. Thread-safe.
+#ifndef LABRACK_CONTROLLER_CORE_SANDBOX_API_H_
+#define LABRACK_CONTROLLER_CORE_SANDBOX_API_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "controller/core/controller_config.h"
+#include "controller/core/topology_catalog.h"
+#include "controller/store/store.h"
+#include "labrack/v1/controller.pb.h"
+
+namespace labrack::controller {
+
+class SandboxApi {
+ public:
+  // `wake` is called with a sandbox id after every accepted change.
+  SandboxApi(Store* store, TopologyCatalog* topologies, const ControllerConfig* config,
+             std::function<void(const std::string&)> wake)
+      : store_(store), topologies_(topologies), config_(config), wake_(std::move(wake)) {}
+
+  // SCHEDULED on a host. NotFound for an unknown topology; InvalidArgument for bad names
+  // or labels; ResourceExhausted with needed and free capacity when no host fits.
+  absl::StatusOr<v1::Sandbox> Create(const v1::CreateSandboxRequest& request);
+  absl::StatusOr<v1::Sandbox> Get(const std::string& sandbox_id);
+  absl::StatusOr<std::vector<v1::Sandbox>> List(const v1::ListSandboxesRequest& request);
+  // RESETTING at generation + 1. FailedPrecondition unless READY (RESETTING: returned as is).
+  absl::StatusOr<v1::Sandbox> Reset(const std::string& sandbox_id);
+  // DESTROYING (DESTROYED stays DESTROYED).
+  absl::StatusOr<v1::Sandbox> Destroy(const std::string& sandbox_id);
+
+ private:
+  Store* const store_;
+  TopologyCatalog* const topologies_;
+  const ControllerConfig* const config_;
+  const std::function<void(const std::string&)> wake_;
+};
+
+// A random version 4 UUID in lowercase hex: a valid sandbox id.
+std::string NewSandboxId();
+// InvalidArgument naming the label and the rule: keys 1 to 63 of [a-z0-9._/-] starting
+// with a letter or digit; values 0 to 63 printable ASCII characters.
+absl::Status ValidateLabels(const google::protobuf::Map<std::string, std::string>& labels);
+
+}  // namespace labrack::controller
+
+#endif  // LABRACK_CONTROLLER_CORE_SANDBOX_API_H_

@@ -1,0 +1,74 @@
+#include "controller/core/topology_catalog.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/names.h"
+#include "common/status_macros.h"
+#include "common/topology/topology_validate.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace labrack::controller {
+
+std::vector<HostView> HostViews(const std::vector<HostRecord>& records) {
+  std::vector<HostView> views;
+  views.reserve(records.size());
+  for (const HostRecord& r : records) {
+    HostView v;
+    v.host_id = r.host.host_id();
+    v.total = r.host.total();
+    v.reserved = r.host.reserved();
+    v.drained = r.host.drained();
+    v.last_heartbeat = absl::FromUnixMicros(
+        google::protobuf::util::TimeUtil::TimestampToMicroseconds(r.host.last_heartbeat()));
+    for (const v1::ImageManifest& m : r.inventory.images()) v.cached_images.push_back(m.name());
+    views.push_back(std::move(v));
+  }
+  return views;
+}
+
+absl::Status TopologyCatalog::Check(const v1::Topology& topology) const {
+  RETURN_IF_ERROR(ValidateTopology(topology));
+  for (const v1::Node& node : topology.nodes()) {
+    if (images_->Lookup(node.image()).ok()) continue;
+    return absl::FailedPreconditionError(absl::StrCat(
+        "nodes[", node.name(), "].image: image '", node.image(),
+        "' was never imported; import it first with: labrackctl image import MANIFEST"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::ValidateTopologyResponse> TopologyCatalog::Validate(
+    const v1::Topology& topology) {
+  RETURN_IF_ERROR(Check(topology));
+  ASSIGN_OR_RETURN(std::vector<HostRecord> hosts, store_->ListHosts());
+  SandboxNeeds needs{NeedsOf(topology), ImagesOf(topology)};
+  v1::ValidateTopologyResponse response;
+  *response.mutable_needs() = needs.capacity;
+  for (std::string& id : FittingHosts(HostViews(hosts), needs, config_->policy, config_->clock())) {
+    response.add_fitting_hosts(std::move(id));
+  }
+  return response;
+}
+
+absl::StatusOr<v1::TopologyRecord> TopologyCatalog::Apply(const v1::Topology& topology) {
+  RETURN_IF_ERROR(Check(topology));
+  return store_->PutTopology(topology, config_->clock());
+}
+
+absl::StatusOr<v1::TopologyRecord> TopologyCatalog::Get(const std::string& name,
+                                                        uint64_t version) {
+  RETURN_IF_ERROR(ValidateObjectName("topology", name));
+  absl::StatusOr<v1::TopologyRecord> record = store_->GetTopology(name, version);
+  if (absl::IsNotFound(record.status())) {
+    return absl::NotFoundError(
+        version == 0 ? absl::StrCat("topology '", name,
+                                    "' not found; apply it first with: labrackctl topology apply FILE")
+                     : absl::StrCat("topology '", name, "' has no version ", version));
+  }
+  return record;
+}
+
+absl::StatusOr<std::vector<v1::TopologyRecord>> TopologyCatalog::List() {
+  return store_->ListTopologies();
+}
+
+}  // namespace labrack::controller

@@ -1,0 +1,45 @@
+// Topologies the controller can build: validated (names, addresses, images known to the
+// controller) before they are stored, versioned by the Store. Thread-safe.
+#ifndef LABRACK_CONTROLLER_CORE_TOPOLOGY_CATALOG_H_
+#define LABRACK_CONTROLLER_CORE_TOPOLOGY_CATALOG_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "controller/core/controller_config.h"
+#include "controller/core/host_registry.h"
+#include "controller/store/store.h"
+#include "labrack/v1/controller.pb.h"
+#include "worker/images/image_cache.h"
+
+namespace labrack::controller {
+
+class TopologyCatalog {
+ public:
+  TopologyCatalog(Store* store, worker::ImageCache* images, const ControllerConfig* config)
+      : store_(store), images_(images), config_(config) {}
+
+  // InvalidArgument naming the field and rule; FailedPrecondition for an image that was
+  // never imported.
+  absl::Status Check(const v1::Topology& topology) const;
+  // Check(), then what one sandbox needs and which hosts could take one now.
+  absl::StatusOr<v1::ValidateTopologyResponse> Validate(const v1::Topology& topology);
+  // Check(), then stores it (a new version only when it changed).
+  absl::StatusOr<v1::TopologyRecord> Apply(const v1::Topology& topology);
+  // NotFound, with a hint to apply it, for an unknown name or version.
+  absl::StatusOr<v1::TopologyRecord> Get(const std::string& name, uint64_t version);
+  absl::StatusOr<std::vector<v1::TopologyRecord>> List();
+
+ private:
+  Store* const store_;
+  worker::ImageCache* const images_;
+  const ControllerConfig* const config_;
+};
+
+// The hosts of `records` as the scheduler sees them.
+std::vector<HostView> HostViews(const std::vector<HostRecord>& records);
+
+}  // namespace labrack::controller
+
+#endif  // LABRACK_CONTROLLER_CORE_TOPOLOGY_CATALOG_H_

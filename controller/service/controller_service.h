@@ -1,0 +1,92 @@
+// The LabController gRPC service: each handler translates its request to a call on the
+// controller's parts and the result to a gRPC status, and no more. Streams (image import,
+// event watch, console relay) have reactors in their own files. Thread-safe.
+#ifndef LABRACK_CONTROLLER_SERVICE_CONTROLLER_SERVICE_H_
+#define LABRACK_CONTROLLER_SERVICE_CONTROLLER_SERVICE_H_
+
+#include <functional>
+
+#include "controller/core/host_registry.h"
+#include "controller/core/sandbox_api.h"
+#include "controller/core/topology_catalog.h"
+#include "controller/store/store.h"
+#include "controller/workers/worker_client.h"
+#include "labrack/v1/controller.grpc.pb.h"
+#include "worker/images/image_cache.h"
+
+namespace labrack::controller {
+
+// What the handlers call. Not owned.
+struct ServiceParts {
+  Store* store = nullptr;
+  HostRegistry* hosts = nullptr;
+  worker::ImageCache* images = nullptr;
+  TopologyCatalog* topologies = nullptr;
+  SandboxApi* sandboxes = nullptr;
+  WorkerDirectory* workers = nullptr;
+  // Called when a host (re)registers, so LOST sandboxes are looked at at once.
+  std::function<void()> on_host_registered;
+};
+
+class ControllerService final : public v1::LabController::CallbackService {
+ public:
+  explicit ControllerService(ServiceParts parts) : parts_(std::move(parts)) {}
+
+  grpc::ServerUnaryReactor* RegisterHost(grpc::CallbackServerContext* ctx,
+                                         const v1::RegisterHostRequest* req,
+                                         v1::RegisterHostResponse* resp) override;
+  grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* ctx,
+                                      const v1::HeartbeatRequest* req,
+                                      v1::HeartbeatResponse* resp) override;
+  grpc::ServerUnaryReactor* ListHosts(grpc::CallbackServerContext* ctx,
+                                      const v1::ListHostsRequest* req,
+                                      v1::ListHostsResponse* resp) override;
+  grpc::ServerUnaryReactor* DrainHost(grpc::CallbackServerContext* ctx,
+                                      const v1::DrainHostRequest* req, v1::Host* resp) override;
+
+  grpc::ServerReadReactor<v1::EnsureImageChunk>* ImportImage(grpc::CallbackServerContext* ctx,
+                                                             v1::Image* resp) override;
+  grpc::ServerUnaryReactor* ListImages(grpc::CallbackServerContext* ctx,
+                                       const v1::ListImagesRequest* req,
+                                       v1::ListImagesResponse* resp) override;
+
+  grpc::ServerUnaryReactor* ApplyTopology(grpc::CallbackServerContext* ctx,
+                                          const v1::ApplyTopologyRequest* req,
+                                          v1::TopologyRecord* resp) override;
+  grpc::ServerUnaryReactor* ValidateTopology(grpc::CallbackServerContext* ctx,
+                                             const v1::ValidateTopologyRequest* req,
+                                             v1::ValidateTopologyResponse* resp) override;
+  grpc::ServerUnaryReactor* GetTopology(grpc::CallbackServerContext* ctx,
+                                        const v1::GetTopologyRequest* req,
+                                        v1::TopologyRecord* resp) override;
+  grpc::ServerUnaryReactor* ListTopologies(grpc::CallbackServerContext* ctx,
+                                           const v1::ListTopologiesRequest* req,
+                                           v1::ListTopologiesResponse* resp) override;
+
+  grpc::ServerUnaryReactor* CreateSandbox(grpc::CallbackServerContext* ctx,
+                                          const v1::CreateSandboxRequest* req,
+                                          v1::Sandbox* resp) override;
+  grpc::ServerUnaryReactor* GetSandbox(grpc::CallbackServerContext* ctx,
+                                       const v1::GetSandboxRequest* req, v1::Sandbox* resp) override;
+  grpc::ServerUnaryReactor* ListSandboxes(grpc::CallbackServerContext* ctx,
+                                          const v1::ListSandboxesRequest* req,
+                                          v1::ListSandboxesResponse* resp) override;
+  grpc::ServerUnaryReactor* ResetSandbox(grpc::CallbackServerContext* ctx,
+                                         const v1::ResetSandboxRequest* req,
+                                         v1::Sandbox* resp) override;
+  grpc::ServerUnaryReactor* DestroySandbox(grpc::CallbackServerContext* ctx,
+                                           const v1::DestroySandboxRequest* req,
+                                           v1::Sandbox* resp) override;
+
+  grpc::ServerWriteReactor<v1::Event>* WatchEvents(grpc::CallbackServerContext* ctx,
+                                                   const v1::WatchEventsRequest* req) override;
+  grpc::ServerBidiReactor<v1::ConsoleInput, v1::ConsoleOutput>* AttachConsole(
+      grpc::CallbackServerContext* ctx) override;
+
+ private:
+  ServiceParts parts_;
+};
+
+}  // namespace labrack::controller
+
+#endif  // LABRACK_CONTROLLER_SERVICE_CONTROLLER_SERVICE_H_

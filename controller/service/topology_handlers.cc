@@ -1,0 +1,43 @@
+// LabController handlers for topologies: apply, validate, get, list.
+#include "common/grpc_util.h"
+#include "controller/service/controller_service.h"
+
+namespace labrack::controller {
+
+grpc::ServerUnaryReactor* ControllerService::ApplyTopology(grpc::CallbackServerContext* ctx,
+                                                           const v1::ApplyTopologyRequest* req,
+                                                           v1::TopologyRecord* resp) {
+  return RunDetached(ctx, [this, req, resp]() -> absl::Status {
+    absl::StatusOr<v1::TopologyRecord> r = parts_.topologies->Apply(req->topology());
+    if (r.ok()) *resp = *std::move(r);
+    return r.status();
+  });
+}
+
+grpc::ServerUnaryReactor* ControllerService::ValidateTopology(
+    grpc::CallbackServerContext* ctx, const v1::ValidateTopologyRequest* req,
+    v1::ValidateTopologyResponse* resp) {
+  absl::StatusOr<v1::ValidateTopologyResponse> r = parts_.topologies->Validate(req->topology());
+  if (r.ok()) *resp = *std::move(r);
+  return FinishNow(ctx, r.status());
+}
+
+grpc::ServerUnaryReactor* ControllerService::GetTopology(grpc::CallbackServerContext* ctx,
+                                                         const v1::GetTopologyRequest* req,
+                                                         v1::TopologyRecord* resp) {
+  absl::StatusOr<v1::TopologyRecord> r = parts_.topologies->Get(req->name(), req->version());
+  if (r.ok()) *resp = *std::move(r);
+  return FinishNow(ctx, r.status());
+}
+
+grpc::ServerUnaryReactor* ControllerService::ListTopologies(grpc::CallbackServerContext* ctx,
+                                                            const v1::ListTopologiesRequest*,
+                                                            v1::ListTopologiesResponse* resp) {
+  absl::StatusOr<std::vector<v1::TopologyRecord>> r = parts_.topologies->List();
+  if (r.ok()) {
+    for (v1::TopologyRecord& t : *r) *resp->add_topologies() = std::move(t);
+  }
+  return FinishNow(ctx, r.status());
+}
+
+}  // namespace labrack::controller
