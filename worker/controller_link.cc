@@ -37,11 +37,13 @@ HostAgent::HostAgent(HostAgentOptions options, InventoryFn inventory)
       inventory_(std::move(inventory)),
       stub_(v1::LabController::NewStub(ControllerChannel(options_))),
       interval_(options_.default_heartbeat),
-      backoff_(options_.initial_backoff) {}
+      backoff_(options_.initial_backoff),
+      refresh_interval_(options_.default_heartbeat) {}
 
 std::unique_ptr<HostAgent> HostAgent::Start(HostAgentOptions options, InventoryFn inventory) {
   std::unique_ptr<HostAgent> agent(new HostAgent(std::move(options), std::move(inventory)));
   absl::MutexLock lock(&agent->join_mu_);
+  agent->refresher_ = std::thread([a = agent.get()] { a->Refresh(); });
   agent->thread_ = std::thread([a = agent.get()] { a->Run(); });
   return agent;
 }
@@ -54,6 +56,33 @@ void HostAgent::Stop() {
   }
   absl::MutexLock lock(&join_mu_);
   if (thread_.joinable()) thread_.join();
+  if (refresher_.joinable()) refresher_.join();
+}
+
+void HostAgent::Refresh() {
+  for (;;) {
+    absl::StatusOr<v1::Inventory> inventory = inventory_();
+    absl::MutexLock lock(&mu_);
+    if (inventory.ok() || !latest_.ok()) {
+      latest_ = std::move(inventory);
+      built_at_ = absl::Now();
+    }
+    mu_.AwaitWithTimeout(absl::Condition(&stopping_), refresh_interval_);
+    if (stopping_) return;
+  }
+}
+
+absl::StatusOr<v1::Inventory> HostAgent::Latest() {
+  absl::MutexLock lock(&mu_);
+  auto built = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stopping_ || !absl::IsNotFound(latest_.status());
+  };
+  // The first one is worth a short wait: registering without it is pointless.
+  mu_.AwaitWithTimeout(absl::Condition(&built), options_.call_deadline);
+  if (!latest_.ok()) return latest_.status();
+  v1::Inventory inventory = *latest_;
+  inventory.set_age_ms(static_cast<uint32_t>(absl::ToInt64Milliseconds(absl::Now() - built_at_)));
+  return inventory;
 }
 
 void HostAgent::Run() {
@@ -68,7 +97,7 @@ void HostAgent::Run() {
 
 // One register or heartbeat; returns how long to wait before the next.
 absl::Duration HostAgent::Step() {
-  absl::StatusOr<v1::Inventory> inventory = inventory_();
+  absl::StatusOr<v1::Inventory> inventory = Latest();
   if (!inventory.ok()) {
     Note(LinkState::kNoInventory, inventory.status());
     return NextBackoff();
@@ -101,6 +130,8 @@ absl::Status HostAgent::Register(const v1::Inventory& inventory) {
   registered_ = true;
   interval_ = resp.heartbeat_interval_ms() > 0 ? absl::Milliseconds(resp.heartbeat_interval_ms())
                                                : options_.default_heartbeat;
+  absl::MutexLock lock(&mu_);
+  refresh_interval_ = interval_;
   return absl::OkStatus();
 }
 

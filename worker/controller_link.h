@@ -1,7 +1,9 @@
 // The worker's link to its controller: registers this host with LabController, then sends
 // its inventory as heartbeats at the pace the controller asks for; registers again when
 // the controller has forgotten the host, and retries with capped backoff while the
-// controller is unreachable. Runs on one thread of its own; Stop() is thread-safe.
+// controller is unreachable. A second thread rebuilds the inventory, so heartbeats leave on
+// time (with the inventory's age) even while a busy libvirt makes that slow. Stop() is
+// thread-safe.
 #ifndef LABRACK_WORKER_CONTROLLER_LINK_H_
 #define LABRACK_WORKER_CONTROLLER_LINK_H_
 
@@ -31,7 +33,7 @@ struct HostAgentOptions {
   absl::Duration max_backoff = absl::Seconds(30);
 };
 
-// The inventory to report; called before every register and heartbeat.
+// The inventory to report; called by the refresh thread once per heartbeat interval.
 using InventoryFn = std::function<absl::StatusOr<v1::Inventory>()>;
 
 class HostAgent {
@@ -51,6 +53,9 @@ class HostAgent {
 
   HostAgent(HostAgentOptions options, InventoryFn inventory);
   void Run();
+  void Refresh();
+  // The latest inventory with its age; NotFound before the first one was built.
+  absl::StatusOr<v1::Inventory> Latest();
   absl::Duration Step();
   absl::Status Register(const v1::Inventory& inventory);
   absl::Status Heartbeat(const v1::Inventory& inventory);
@@ -73,8 +78,13 @@ class HostAgent {
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   grpc::ClientContext* call_ ABSL_GUARDED_BY(mu_) = nullptr;  // the call in flight
+  absl::Duration refresh_interval_ ABSL_GUARDED_BY(mu_);
+  absl::StatusOr<v1::Inventory> latest_ ABSL_GUARDED_BY(mu_) =
+      absl::NotFoundError("no inventory built yet");
+  absl::Time built_at_ ABSL_GUARDED_BY(mu_);
   absl::Mutex join_mu_;
   std::thread thread_ ABSL_GUARDED_BY(join_mu_);
+  std::thread refresher_ ABSL_GUARDED_BY(join_mu_);
 };
 
 }  // namespace labrack::worker

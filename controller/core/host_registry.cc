@@ -31,14 +31,24 @@ v1::Event HostEvent(v1::EventKind kind, const std::string& host_id, std::string 
   return e;
 }
 
+// The inventory as the store keeps it: stamped with when it was observed, by this
+// controller's clock, so no clock of a worker is trusted.
+v1::Inventory Observed(const v1::Inventory& inventory, absl::Time now) {
+  v1::Inventory copy = inventory;
+  absl::Time observed = now - absl::Milliseconds(inventory.age_ms());
+  *copy.mutable_observed_at() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(observed));
+  return copy;
+}
+
 }  // namespace
 
 absl::StatusOr<v1::RegisterHostResponse> HostRegistry::Register(
     const v1::RegisterHostRequest& request) {
   RETURN_IF_ERROR(ValidateObjectName("host_id", request.host_id()));
   RETURN_IF_ERROR(ValidateAddress(request.address()));
-  RETURN_IF_ERROR(
-      store_->UpsertHost(request.host_id(), request.address(), request.inventory(), config_->clock()));
+  absl::Time now = config_->clock();
+  RETURN_IF_ERROR(store_->UpsertHost(request.host_id(), request.address(),
+                                     Observed(request.inventory(), now), now));
   RETURN_IF_ERROR(store_
                       ->AppendEvent(HostEvent(v1::EVENT_KIND_HOST_REGISTERED, request.host_id(),
                                               absl::StrCat("registered at ", request.address())))
@@ -50,7 +60,8 @@ absl::StatusOr<v1::RegisterHostResponse> HostRegistry::Register(
 
 absl::Status HostRegistry::Heartbeat(const v1::HeartbeatRequest& request) {
   RETURN_IF_ERROR(ValidateObjectName("host_id", request.host_id()));
-  return store_->RecordHeartbeat(request.host_id(), request.inventory(), config_->clock());
+  absl::Time now = config_->clock();
+  return store_->RecordHeartbeat(request.host_id(), Observed(request.inventory(), now), now);
 }
 
 bool HostRegistry::Healthy(const v1::Host& host) const {

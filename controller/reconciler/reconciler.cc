@@ -212,7 +212,7 @@ void Reconciler::Restore(const v1::Sandbox& s, const HostRecord& host) {
 }
 
 void Reconciler::CheckStillThere(const v1::Sandbox& s, const HostRecord& host) {
-  if (ToTime(host.host.last_heartbeat()) < ToTime(s.updated_at()) + kReportSlack) return;
+  if (ToTime(host.inventory.observed_at()) < ToTime(s.updated_at()) + kReportSlack) return;
   if (Reported(host, s.sandbox_id()) != nullptr) return;
   driver_
       .Transition(s.sandbox_id(), {v1::SANDBOX_PHASE_READY}, s.generation(),

@@ -365,6 +365,21 @@ absl::StatusOr<v1::SandboxStatus> SandboxManager::WaitReady(Entry& entry) {
   for (;;) {
     v1::SandboxStatus st = Observe(entry);
     if (st.phase() != v1::SANDBOX_PHASE_PROVISIONING) return st;
+    // A node whose domain vanished, stopped or crashed (e.g. a worker killed half-way
+    // through the build) will never get ready: say so now rather than at the deadline.
+    for (const v1::NodeStatus& n : st.nodes()) {
+      if (n.phase() != v1::NODE_PHASE_MISSING && n.phase() != v1::NODE_PHASE_FAILED &&
+          n.phase() != v1::NODE_PHASE_STOPPED) {
+        continue;
+      }
+      absl::MutexLock lock(&entry.mu);
+      entry.phase = v1::SANDBOX_PHASE_FAILED;
+      entry.message = absl::StrCat("node ", n.name(), " is ", v1::NodePhase_Name(n.phase()), ": ",
+                                   n.message());
+      st.set_phase(entry.phase);
+      st.set_message(entry.message);
+      return st;
+    }
     if (absl::Now() >= deadline) {
       std::string late;
       for (const v1::NodeStatus& n : st.nodes()) {

@@ -1,0 +1,58 @@
+// labrackctl's connection to LabController: one channel, a deadline on every call, and
+// gRPC statuses turned into absl::Status with a clear message when the controller itself
+// cannot be reached. Thread-safe (gRPC stubs are); one per labrackctl run.
+#ifndef LABRACK_CLI_CONTROLLER_CLIENT_H_
+#define LABRACK_CLI_CONTROLLER_CLIENT_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "labrack/v1/controller.grpc.pb.h"
+
+namespace labrack::cli {
+
+class ControllerClient {
+ public:
+  // Makes the channel but does not connect: the first call does.
+  ControllerClient(std::string address, absl::Duration rpc_timeout);
+
+  const std::string& address() const { return address_; }
+  v1::LabController::Stub& stub() { return *stub_; }
+
+  // Sets the deadline of one call: `timeout` from now, or the unary RPC timeout when zero.
+  void SetDeadline(grpc::ClientContext& ctx, absl::Duration timeout = absl::ZeroDuration()) const;
+
+  // `status` as absl::Status with the same code and the server's message. UNAVAILABLE while
+  // the channel has no connection becomes "cannot reach labrack-controller at ADDR: ..."
+  // with a hint about --server; UNAVAILABLE from a connected controller (e.g. a worker it
+  // cannot reach) keeps the controller's message.
+  absl::Status ToStatus(const grpc::Status& status) const;
+
+  // One unary call with the RPC timeout: client.Call(&Stub::GetSandbox, request).
+  template <typename Request, typename Response>
+  absl::StatusOr<Response> Call(grpc::Status (v1::LabController::Stub::*method)(
+                                    grpc::ClientContext*, const Request&, Response*),
+                                const Request& request) {
+    grpc::ClientContext ctx;
+    SetDeadline(ctx);
+    Response response;
+    grpc::Status status = (stub_.get()->*method)(&ctx, request, &response);
+    if (!status.ok()) return ToStatus(status);
+    return response;
+  }
+
+ private:
+  std::string address_;
+  absl::Duration rpc_timeout_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::LabController::Stub> stub_;
+};
+
+}  // namespace labrack::cli
+
+#endif  // LABRACK_CLI_CONTROLLER_CLIENT_H_

@@ -1,0 +1,94 @@
+// CLI11 validators return an error string instead of throwing, so our code stays free of
+// exceptions; CLI11 turns the string into a usage error.
+#include "cli/flags.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace labrack::cli {
+namespace {
+
+constexpr absl::string_view kPhasePrefix = "SANDBOX_PHASE_";
+
+CLI::Validator DurationValidator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        absl::Duration d;
+        if (absl::ParseDuration(text, &d) && d > absl::ZeroDuration()) return "";
+        return "'" + text + "' is not a positive duration such as 90s, 10m or 1h30m";
+      },
+      "DURATION");
+}
+
+CLI::Validator LabelValidator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        size_t eq = text.find('=');
+        if (eq != std::string::npos && eq > 0) return "";
+        return "label '" + text + "' must be key=value with a non-empty key";
+      },
+      "KEY=VALUE");
+}
+
+CLI::Validator PhaseValidator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        if (ParsePhase(text).has_value()) return "";
+        return "phase '" + text + "' is not one of " + AllPhaseWords();
+      },
+      "PHASE");
+}
+
+}  // namespace
+
+CLI::Option* AddPhaseOption(CLI::App& app, std::string* out, const std::string& description) {
+  return app.add_option("--phase", *out, description)->check(PhaseValidator());
+}
+
+CLI::Option* AddDurationOption(CLI::App& app, const std::string& name, absl::Duration* out,
+                               const std::string& description) {
+  return app
+      .add_option_function<std::string>(
+          name, [out](const std::string& text) { absl::ParseDuration(text, out); }, description)
+      ->check(DurationValidator())
+      ->default_str(absl::FormatDuration(*out));
+}
+
+CLI::Option* AddLabelOption(CLI::App& app, std::vector<std::string>* out,
+                            const std::string& description) {
+  return app.add_option("--label,-l", *out, description)->check(LabelValidator());
+}
+
+std::map<std::string, std::string> LabelMap(const std::vector<std::string>& labels) {
+  std::map<std::string, std::string> map;
+  for (const std::string& label : labels) {
+    size_t eq = label.find('=');
+    if (eq == std::string::npos) continue;
+    map[label.substr(0, eq)] = label.substr(eq + 1);
+  }
+  return map;
+}
+
+std::optional<v1::SandboxPhase> ParsePhase(absl::string_view text) {
+  std::string name = absl::AsciiStrToUpper(text);
+  if (!absl::StartsWith(name, kPhasePrefix)) name = absl::StrCat(kPhasePrefix, name);
+  v1::SandboxPhase phase;
+  if (!v1::SandboxPhase_Parse(name, &phase) || phase == v1::SANDBOX_PHASE_UNSPECIFIED) {
+    return std::nullopt;
+  }
+  return phase;
+}
+
+std::string AllPhaseWords() {
+  std::vector<std::string> words;
+  for (int i = v1::SandboxPhase_MIN + 1; i <= v1::SandboxPhase_MAX; ++i) {
+    if (!v1::SandboxPhase_IsValid(i)) continue;
+    words.push_back(absl::AsciiStrToLower(
+        v1::SandboxPhase_Name(static_cast<v1::SandboxPhase>(i)).substr(kPhasePrefix.size())));
+  }
+  return absl::StrJoin(words, ", ");
+}
+
+}  // namespace labrack::cli

@@ -1,0 +1,238 @@
+#include "tests/e2e/cluster.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/grpc_util.h"
+#include "gtest/gtest.h"
+#include "tests/testing/fake_image.h"
+#include "tests/testing/status_matchers.h"
+
+namespace labrack::e2e {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr absl::Duration kStartTimeout = absl::Seconds(30);
+
+std::string Env(const char* name) {
+  const char* v = getenv(name);
+  return v == nullptr ? "" : v;
+}
+
+std::string Tail(const std::string& path, size_t lines) {
+  std::ifstream in(path);
+  std::vector<std::string> all;
+  for (std::string line; std::getline(in, line);) all.push_back(line);
+  std::string out;
+  for (size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) {
+    absl::StrAppend(&out, all[i], "\n");
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Cluster::Bin(const std::string& name) const {
+  return absl::StrCat(Env("LABRACK_BINARY_DIR"), "/bin/", name);
+}
+
+std::string Cluster::address() const { return absl::StrCat("127.0.0.1:", port_); }
+
+void Cluster::Start() {
+  dir_ = testing::MakeTempDir("labrack-e2e");
+  chmod(dir_.c_str(), 0755);  // qemu reads the workers' volumes below it
+  auto hv = worker::LibvirtHypervisor::Connect("qemu:///system");
+  ASSERT_OK(hv) << "is libvirtd running? tests/run.sh starts it";
+  hv_ = *std::move(hv);
+  for (int i = 0; i < options_.workers; ++i) {
+    host_ids_.push_back(absl::StrCat("e2e-", getpid(), "-", std::string(1, static_cast<char>('a' + i))));
+  }
+  workers_.resize(options_.workers);
+  ASSERT_NO_FATAL_FAILURE(StartController());
+  for (int i = 0; i < options_.workers; ++i) ASSERT_NO_FATAL_FAILURE(StartWorker(i));
+  std::string src = Env("LABRACK_SOURCE_DIR");
+  CommandResult image = Ctl({"image", "import", src + "/images/out/tiny/manifest.yaml"});
+  ASSERT_EQ(image.exit_code, 0) << image.err << "\nbuild the image with images/build.sh tiny";
+  CommandResult topo = Ctl({"topology", "apply", src + "/topologies/smoke.yaml"});
+  ASSERT_EQ(topo.exit_code, 0) << topo.err;
+}
+
+void Cluster::StartController() {
+  std::string port_file = dir_ + "/controller.port";
+  fs::remove(port_file);
+  std::vector<std::string> argv = {
+      Bin("labrack-controller"), "--listen", absl::StrCat("127.0.0.1:", port_),
+      "--state-dir", dir_ + "/controller", "--port-file", port_file,
+      "--host-timeout", absl::StrCat(absl::ToInt64Seconds(options_.host_timeout)),
+      "--heartbeat-interval", "1", "--ready-timeout", "150", "--cpu-overcommit", "8"};
+  auto daemon = Daemon::Start(argv, dir_ + "/controller.log");
+  ASSERT_OK(daemon);
+  controller_ = *std::move(daemon);
+  absl::Time deadline = absl::Now() + kStartTimeout;
+  while (!fs::exists(port_file)) {
+    ASSERT_TRUE(controller_->running()) << "labrack-controller exited:\n" << LogTails();
+    ASSERT_LT(absl::Now(), deadline) << "labrack-controller did not start:\n" << LogTails();
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  std::ifstream(port_file) >> port_;
+  stub_ = v1::LabController::NewStub(grpc::CreateChannel(address(), grpc::InsecureChannelCredentials()));
+}
+
+void Cluster::StopController(int signal) {
+  if (controller_) controller_->Stop(signal);
+  controller_.reset();
+}
+
+void Cluster::StartWorker(int i) {
+  std::vector<std::string> argv = {
+      Bin("labrack-worker"), "--listen", "127.0.0.1:0",
+      "--state-dir", absl::StrCat(dir_, "/worker-", i), "--host-id", host_ids_[i],
+      "--domain-type", "qemu", "--controller", address()};
+  auto daemon = Daemon::Start(argv, absl::StrCat(dir_, "/worker-", i, ".log"));
+  ASSERT_OK(daemon);
+  workers_[i] = *std::move(daemon);
+  // Registered and healthy: the controller can place sandboxes there.
+  absl::Time deadline = absl::Now() + kStartTimeout;
+  for (;;) {
+    ASSERT_TRUE(workers_[i]->running()) << "labrack-worker exited:\n" << LogTails();
+    ASSERT_LT(absl::Now(), deadline) << "worker " << i << " did not register:\n" << LogTails();
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    v1::ListHostsResponse hosts;
+    if (stub_->ListHosts(&ctx, {}, &hosts).ok()) {
+      for (const v1::Host& h : hosts.hosts()) {
+        if (h.host_id() == host_ids_[i] && h.health() == v1::HOST_HEALTH_HEALTHY &&
+            workers_[i]->running() && h.address() != "") {
+          return;
+        }
+      }
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+}
+
+void Cluster::StopWorker(int i, int signal) {
+  if (workers_[i]) workers_[i]->Stop(signal);
+  workers_[i].reset();
+}
+
+CommandResult Cluster::Ctl(const std::vector<std::string>& args, const std::string& input,
+                           absl::Duration timeout) {
+  std::vector<std::string> argv = {Bin("labrackctl"), "--server", address()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv, input, timeout);
+}
+
+absl::StatusOr<v1::Sandbox> Cluster::GetSandbox(const std::string& id) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  v1::GetSandboxRequest req;
+  req.set_sandbox_id(id);
+  v1::Sandbox resp;
+  grpc::Status s = stub_->GetSandbox(&ctx, req, &resp);
+  if (!s.ok()) return FromGrpc(s);
+  return resp;
+}
+
+absl::StatusOr<v1::Sandbox> Cluster::WaitForPhase(const std::string& id, v1::SandboxPhase phase,
+                                                  absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  absl::StatusOr<v1::Sandbox> s;
+  do {
+    s = GetSandbox(id);
+    if (s.ok() && s->phase() == phase) return s;
+    absl::SleepFor(absl::Milliseconds(200));
+  } while (absl::Now() < deadline);
+  return s;
+}
+
+std::vector<std::string> Cluster::SandboxesOnHost(int i) {
+  std::set<std::string> ids;
+  if (auto doms = hv_->ListDomains(host_ids_[i]); doms.ok()) {
+    for (const worker::DomainInfo& d : *doms) ids.insert(d.tag.sandbox_id);
+  }
+  return {ids.begin(), ids.end()};
+}
+
+std::vector<std::string> Cluster::Leftovers() {
+  std::vector<std::string> left;
+  for (size_t i = 0; i < host_ids_.size(); ++i) {
+    if (auto doms = hv_->ListDomains(host_ids_[i]); doms.ok()) {
+      for (const worker::DomainInfo& d : *doms) left.push_back(d.name);
+    }
+    if (auto nets = hv_->ListNetworks(host_ids_[i]); nets.ok()) {
+      for (const worker::NetworkInfo& n : *nets) {
+        left.push_back(n.name);
+        if (fs::exists(absl::StrCat("/sys/class/net/", n.bridge))) left.push_back(n.bridge);
+      }
+    }
+    std::error_code ec;
+    for (const char* sub : {"volumes", "sandboxes"}) {
+      for (const auto& e : fs::directory_iterator(absl::StrCat(dir_, "/worker-", i, "/", sub), ec)) {
+        left.push_back(e.path().string());
+      }
+    }
+  }
+  return left;
+}
+
+void Cluster::Stop() {
+  if (dir_.empty()) return;
+  for (int i = 0; i < options_.workers; ++i) {
+    if (!workers_[i]) StartWorker(i);  // a test that stopped a worker leaves its guests
+  }
+  if (controller_ && stub_) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    v1::ListSandboxesResponse list;
+    if (stub_->ListSandboxes(&ctx, {}, &list).ok()) {
+      for (const v1::Sandbox& s : list.sandboxes()) {
+        CommandResult r = Ctl({"sandbox", "destroy", s.sandbox_id(), "--wait"});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+      }
+    }
+    // Leftovers of failed builds go as orphans within a few reconciler passes.
+    absl::Time deadline = absl::Now() + absl::Seconds(60);
+    while (!Leftovers().empty() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(500));
+    EXPECT_THAT(Leftovers(), ::testing::IsEmpty()) << "the cluster leaked objects\n" << LogTails();
+  }
+  for (auto& w : workers_) {
+    if (w) w->Stop(SIGTERM);
+    w.reset();
+  }
+  StopController(SIGTERM);
+  if (hv_) {
+    for (const std::string& name : Leftovers()) {  // whatever a failed test left goes too
+      hv_->DestroyDomain(name).IgnoreError();
+      hv_->DestroyNetwork(name).IgnoreError();
+    }
+    for (const std::string& id : host_ids_) hv_->RemovePool(absl::StrCat("labrack-", id)).IgnoreError();
+  }
+  if (::testing::UnitTest::GetInstance()->failed_test_count() > 0) {
+    std::cout << "logs of the cluster's processes:\n" << LogTails();
+  }
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+  dir_.clear();
+}
+
+std::string Cluster::LogTails() {
+  std::string out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir_, ec)) {
+    if (e.path().extension() != ".log") continue;
+    absl::StrAppend(&out, "--- ", e.path().filename().string(), "\n", Tail(e.path(), 60));
+  }
+  return out;
+}
+
+}  // namespace labrack::e2e

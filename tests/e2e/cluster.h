@@ -1,0 +1,74 @@
+// A whole labrack on loopback for end-to-end tests: a labrack-controller process and
+// worker processes (each with its own state folder and host id, on the real
+// qemu:///system), the tiny image imported and the smoke topology applied through
+// labrackctl. Stop() destroys every sandbox, ends the processes and fails the test if any
+// object of its hosts is left. Not thread-safe except Ctl() and the stub.
+#ifndef LABRACK_TESTS_E2E_CLUSTER_H_
+#define LABRACK_TESTS_E2E_CLUSTER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "labrack/v1/controller.grpc.pb.h"
+#include "tests/e2e/subprocess.h"
+#include "worker/hypervisor/libvirt_hypervisor.h"
+
+namespace labrack::e2e {
+
+struct ClusterOptions {
+  int workers = 2;
+  absl::Duration host_timeout = absl::Seconds(6);
+};
+
+class Cluster {
+ public:
+  explicit Cluster(ClusterOptions options = {}) : options_(options) {}
+
+  // Fails the current test (fatally) when something cannot start.
+  void Start();
+  void Stop();
+
+  void StartController();
+  // SIGKILL when `signal` is SIGKILL, else a clean stop.
+  void StopController(int signal);
+  void StartWorker(int i);
+  void StopWorker(int i, int signal);
+
+  // Runs labrackctl --server <controller> args...
+  CommandResult Ctl(const std::vector<std::string>& args, const std::string& input = "",
+                    absl::Duration timeout = absl::Minutes(5));
+  v1::LabController::Stub& stub() { return *stub_; }
+  absl::StatusOr<v1::Sandbox> GetSandbox(const std::string& id);
+  // Polls until the sandbox reaches `phase` or `timeout` passes; returns the last state.
+  absl::StatusOr<v1::Sandbox> WaitForPhase(const std::string& id, v1::SandboxPhase phase,
+                                           absl::Duration timeout);
+  // Sandbox ids that host i's libvirt has domains of.
+  std::vector<std::string> SandboxesOnHost(int i);
+
+  const std::string& host_id(int i) const { return host_ids_[i]; }
+  const std::string& dir() const { return dir_; }
+  std::string address() const;
+  // Objects of this cluster's hosts present in libvirt, on links or on disk.
+  std::vector<std::string> Leftovers();
+  // The last lines of every process log, for failure messages.
+  std::string LogTails();
+
+ private:
+  std::string Bin(const std::string& name) const;
+
+  ClusterOptions options_;
+  std::string dir_;
+  int port_ = 0;
+  std::unique_ptr<Daemon> controller_;
+  std::vector<std::unique_ptr<Daemon>> workers_;
+  std::vector<std::string> host_ids_;
+  std::unique_ptr<v1::LabController::Stub> stub_;
+  std::unique_ptr<worker::LibvirtHypervisor> hv_;
+};
+
+}  // namespace labrack::e2e
+
+#endif  // LABRACK_TESTS_E2E_CLUSTER_H_
