@@ -5,6 +5,8 @@
 // ones with real processes and guests.
 #include "controller/controller_server.h"
 
+#include <grpcpp/generic/generic_stub.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -346,6 +348,48 @@ TEST_F(ControllerTest, DrainedHostGetsNoNewSandboxes) {
   drain.set_drain(false);
   ASSERT_OK(Call(&v1::LabController::Stub::DrainHost, drain, &host));
   EXPECT_OK(Create("mini"));
+}
+
+// gRPC's reflection protocol spoken by hand (its protos are not installed with Debian's
+// gRPC): a ServerReflectionRequest with list_services = "*" (field 7) must be answered
+// with the names of the services, LabController among them.
+TEST_F(ControllerTest, ServesReflectionSoGenericToolsCanFindTheApi) {
+  grpc::GenericStub stub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", controller_->port()),
+                                             grpc::InsecureChannelCredentials()));
+  grpc::CompletionQueue cq;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  auto call = stub.PrepareCall(&ctx, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  void* tag = nullptr;
+  bool ok = false;
+  auto step = [&](intptr_t want) {
+    ASSERT_TRUE(cq.Next(&tag, &ok));
+    ASSERT_EQ(reinterpret_cast<intptr_t>(tag), want);
+  };
+  call->StartCall(reinterpret_cast<void*>(1));
+  ASSERT_NO_FATAL_FAILURE(step(1));
+  grpc::Slice request(std::string("\x3a\x01*", 3));
+  grpc::ByteBuffer out(&request, 1);
+  call->Write(out, reinterpret_cast<void*>(2));
+  ASSERT_NO_FATAL_FAILURE(step(2));
+  grpc::ByteBuffer in;
+  call->Read(&in, reinterpret_cast<void*>(3));
+  ASSERT_NO_FATAL_FAILURE(step(3));
+  ASSERT_TRUE(ok) << "no answer from the reflection service";
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(in.Dump(&slices).ok());
+  std::string bytes;
+  for (const grpc::Slice& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  EXPECT_THAT(bytes, HasSubstr("labrack.v1.LabController"));
+  call->WritesDone(reinterpret_cast<void*>(4));
+  ASSERT_NO_FATAL_FAILURE(step(4));
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  ASSERT_NO_FATAL_FAILURE(step(5));
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
 }
 
 }  // namespace

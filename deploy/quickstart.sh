@@ -28,7 +28,9 @@ down() {
     ctl sandbox destroy "$id" --wait || say "destroy of $id failed; see $state/controller.log"
   fi
   rm -f "$sandbox_file"
+  hosts=""
   if controller_running; then
+    hosts=$(ctl -o json host list | grep -o '"hostId": *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/' || true)
     pid=$(cat "$pid_file")
     say "stopping labrack-controller (pid $pid)"
     kill -TERM "$pid"
@@ -39,6 +41,13 @@ down() {
     fi
   fi
   rm -f "$pid_file"
+  # The embedded worker's storage pool; its folder stays in the state folder with the images.
+  for h in $hosts; do
+    if virsh -q pool-info "labrack-$h" >/dev/null 2>&1; then
+      virsh -q pool-destroy "labrack-$h" >/dev/null 2>&1 || true
+      virsh -q pool-undefine "labrack-$h" >/dev/null
+    fi
+  done
   say "down"
 }
 
