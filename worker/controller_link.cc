@@ -115,6 +115,9 @@ absl::Duration HostAgent::Step() {
     return absl::ZeroDuration();  // register again at once
   }
   Note(LinkState::kFailing, sent);
+  // Once registered, keep the heartbeat's pace: the controller counts this host's silence,
+  // and a controller too busy to answer one heartbeat must not hear nothing for longer.
+  if (registered_) return interval_;
   return NextBackoff();
 }
 

@@ -1,9 +1,9 @@
 // The worker's link to its controller: registers this host with LabController, then sends
 // its inventory as heartbeats at the pace the controller asks for; registers again when
-// the controller has forgotten the host, and retries with capped backoff while the
-// controller is unreachable. A second thread rebuilds the inventory, so heartbeats leave on
-// time (with the inventory's age) even while a busy libvirt makes that slow. Stop() is
-// thread-safe.
+// the controller has forgotten the host; retries a registration with capped backoff and a
+// failed heartbeat at the heartbeat's pace. A second thread rebuilds the inventory, so
+// heartbeats leave on time (with the inventory's age) even while a busy libvirt makes that
+// slow. Stop() is thread-safe.
 #ifndef LABRACK_WORKER_CONTROLLER_LINK_H_
 #define LABRACK_WORKER_CONTROLLER_LINK_H_
 
@@ -28,7 +28,7 @@ struct HostAgentOptions {
   absl::Duration call_deadline = absl::Seconds(5);
   // Used when RegisterHostResponse.heartbeat_interval_ms is 0.
   absl::Duration default_heartbeat = absl::Milliseconds(2000);
-  // Retries after a failure wait initial_backoff, doubling up to max_backoff.
+  // Retries of a failed registration wait initial_backoff, doubling up to max_backoff.
   absl::Duration initial_backoff = absl::Milliseconds(500);
   absl::Duration max_backoff = absl::Seconds(30);
 };

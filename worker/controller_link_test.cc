@@ -28,8 +28,8 @@
 namespace labrack::worker {
 namespace {
 
-// Records RegisterHost and Heartbeat calls. `forget` answers heartbeats with NOT_FOUND;
-// `stall` leaves registrations unanswered until Release().
+// Records RegisterHost and Heartbeat calls. `forget` answers heartbeats with NOT_FOUND,
+// `busy` with UNAVAILABLE; `stall` leaves registrations unanswered until Release().
 class FakeController : public v1::LabController::CallbackService {
  public:
   explicit FakeController(uint32_t interval_ms) : interval_ms_(interval_ms) {}
@@ -56,14 +56,23 @@ class FakeController : public v1::LabController::CallbackService {
     heartbeats_.push_back(*req);
     heartbeat_times_.push_back(absl::Now());
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    reactor->Finish(forget_ ? grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown host")
-                            : grpc::Status::OK);
+    if (forget_) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown host"));
+    } else if (busy_) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "busy"));
+    } else {
+      reactor->Finish(grpc::Status::OK);
+    }
     return reactor;
   }
 
   void set_forget(bool forget) {
     absl::MutexLock lock(&mu_);
     forget_ = forget;
+  }
+  void set_busy(bool busy) {
+    absl::MutexLock lock(&mu_);
+    busy_ = busy;
   }
   void set_stall(bool stall) {
     absl::MutexLock lock(&mu_);
@@ -91,6 +100,7 @@ class FakeController : public v1::LabController::CallbackService {
   const uint32_t interval_ms_;
   absl::Mutex mu_;
   bool forget_ ABSL_GUARDED_BY(mu_) = false;
+  bool busy_ ABSL_GUARDED_BY(mu_) = false;
   bool stall_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<grpc::ServerUnaryReactor*> stalled_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::RegisterHostRequest> registers_ ABSL_GUARDED_BY(mu_);
@@ -214,6 +224,24 @@ TEST_F(ControllerLinkTest, RegistersAgainWhenTheControllerForgetsTheHost) {
   size_t heartbeats = controller_.heartbeats().size();
   ASSERT_TRUE(Eventually([&] { return controller_.heartbeats().size() >= heartbeats + 3; }));
   EXPECT_LE(controller_.registers().size(), registers + 1);  // one in flight at most
+}
+
+// A controller that failed one heartbeat counts the silence that follows: a registered
+// worker keeps its pace instead of backing off past the controller's host timeout.
+TEST_F(ControllerLinkTest, FailedHeartbeatsAreRetriedAtTheHeartbeatPace) {
+  StartController();
+  HostAgentOptions options = Options(port_);
+  options.initial_backoff = absl::Milliseconds(400);
+  options.max_backoff = absl::Seconds(5);
+  agent_ = HostAgent::Start(options, Inventory);
+  ASSERT_TRUE(Eventually([&] { return controller_.heartbeats().size() >= 1; }));
+  controller_.set_busy(true);
+  size_t before = controller_.heartbeats().size();
+  absl::SleepFor(absl::Seconds(1));
+  size_t during = controller_.heartbeats().size() - before;
+  controller_.set_busy(false);
+  EXPECT_GE(during, 10u);  // every 50 ms; a backoff from 400 ms would have sent 2
+  EXPECT_EQ(controller_.registers().size(), 1u);
 }
 
 TEST_F(ControllerLinkTest, KeepsRetryingWhileTheControllerIsDownAndLogsItOnce) {

@@ -18,6 +18,7 @@
 #include "tests/testing/fake_image.h"
 #include "tests/testing/status_matchers.h"
 #include "worker/hypervisor/fake_hypervisor.h"
+#include "worker/hypervisor/forwarding_hypervisor.h"
 #include "worker/worker_server.h"
 
 namespace labrack::controller {
@@ -273,6 +274,73 @@ TEST_F(GrpcWorkerClientTest, WorkerShutdownEndsAnOpenConsole) {
   worker_->Shutdown();
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
   EXPECT_THAT((*relay)->Read(), IsOkAndHolds(""));
+}
+
+// A FakeHypervisor whose GetDomain waits while the gate is shut, as libvirt's calls queue
+// on a busy host.
+class GatedHypervisor : public worker::ForwardingHypervisor {
+ public:
+  GatedHypervisor() : ForwardingHypervisor(&fake_) {}
+  absl::StatusOr<worker::DomainInfo> GetDomain(const std::string& name) override {
+    {
+      absl::MutexLock lock(&mu_);
+      ++waiting_;
+      mu_.Await(absl::Condition(&open_));
+      --waiting_;
+    }
+    return ForwardingHypervisor::GetDomain(name);
+  }
+  void SetOpen(bool open) {
+    absl::MutexLock lock(&mu_);
+    open_ = open;
+  }
+  // True once `n` calls wait at the gate; false after `timeout`.
+  bool AwaitWaiting(int n, absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    auto enough = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return waiting_ >= n; };
+    return mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
+  }
+
+ private:
+  worker::FakeHypervisor fake_{"LABRACK-READY"};
+  absl::Mutex mu_;
+  bool open_ ABSL_GUARDED_BY(mu_) = true;
+  int waiting_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// Calls that wait for libvirt must not hold gRPC's callback threads (as many as there are
+// cores, shared by every server of the process): the all-in-one controller stopped
+// answering heartbeats while two GetSandbox calls waited for a busy libvirtd.
+TEST_F(GrpcWorkerClientTest, CallsWaitingForLibvirtDoNotStallTheOthers) {
+  auto owned = std::make_unique<GatedHypervisor>();
+  GatedHypervisor* gated = owned.get();
+  worker::WorkerOptions options;
+  options.state_dir = root_ + "/gated";
+  options.host_id = "host-b";
+  options.domain_type = "qemu";
+  auto w = worker::WorkerServer::Start(options, std::move(owned));
+  ASSERT_OK(w);
+  GrpcWorkerClient client(absl::StrCat("127.0.0.1:", (*w)->port()));
+  ASSERT_OK(client.EnsureImage(manifest_, FromSource()));
+  absl::StatusOr<v1::SandboxStatus> st = client.CreateSandbox(Spec(), true, kBuildDeadline);
+  ASSERT_OK(st);
+  ASSERT_EQ(st->phase(), v1::SANDBOX_PHASE_READY) << st->message();
+
+  constexpr int kStuck = 16;  // more than gRPC's callback threads on any machine we run on
+  gated->SetOpen(false);
+  std::vector<std::thread> stuck;
+  for (int i = 0; i < kStuck; ++i) {
+    stuck.emplace_back([&] { client.GetSandbox(kSandboxId).IgnoreError(); });
+  }
+  // One waits at the gate, the others for the sandbox that it observes.
+  ASSERT_TRUE(gated->AwaitWaiting(1, absl::Seconds(10)));
+  absl::SleepFor(absl::Seconds(1));  // for the other calls to reach the worker
+  absl::StatusOr<v1::SandboxStatus> other = client.GetSandbox("0123abcd-0000-4000-8000-00000000dead");
+  gated->SetOpen(true);
+  for (std::thread& t : stuck) t.join();
+  // DeadlineExceeded when the stuck calls held every callback thread.
+  EXPECT_THAT(other, StatusIs(absl::StatusCode::kNotFound));
+  ASSERT_OK(client.DestroySandbox(kSandboxId));
 }
 
 TEST(GrpcWorkerDirectory, KeepsOneClientPerAddress) {

@@ -22,12 +22,12 @@ constexpr int kKeepAliveIntervalSeconds = 5;
 constexpr int kKeepAliveCount = 3;
 
 
-DomainState StateFromLibvirt(int state) {
+DomainState StateFromLibvirt(int state, int reason) {
   switch (state) {
     case VIR_DOMAIN_RUNNING:
       return DomainState::kRunning;
     case VIR_DOMAIN_PAUSED:
-      return DomainState::kPaused;
+      return reason == VIR_DOMAIN_PAUSED_STARTING_UP ? DomainState::kStarting : DomainState::kPaused;
     case VIR_DOMAIN_SHUTOFF:
       return DomainState::kShutoff;
     case VIR_DOMAIN_CRASHED:
@@ -331,7 +331,7 @@ absl::StatusOr<DomainInfo> LibvirtHypervisor::DescribeDomain(virDomainPtr dom) {
   if (virDomainGetState(dom, &state, &reason, 0) < 0) {
     return LastLibvirtError(absl::StrCat("state of domain ", info.name));
   }
-  info.state = StateFromLibvirt(state);
+  info.state = StateFromLibvirt(state, reason);
   CString xml(virDomainGetXMLDesc(dom, 0));
   if (!xml) return LastLibvirtError(absl::StrCat("describe domain ", info.name));
   absl::StatusOr<ObjectTag> tag = ParseTag(xml.get());

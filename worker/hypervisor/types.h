@@ -82,7 +82,9 @@ struct DomainSpec {
   ObjectTag tag;
 };
 
-enum class DomainState { kRunning, kPaused, kShutoff, kCrashed, kOther };
+// kStarting: libvirt holds a new qemu paused while it sets it up, before the guest runs;
+// on a busy host that lasts seconds, and it is not a pause anyone asked for.
+enum class DomainState { kRunning, kStarting, kPaused, kShutoff, kCrashed, kOther };
 
 struct DomainInfo {
   std::string name;

@@ -309,6 +309,7 @@ v1::NodeStatus SandboxManager::ObserveNode(Entry& entry, const v1::Node& node) {
   }
   switch (info->state) {
     case DomainState::kRunning:
+    case DomainState::kStarting:  // a build of this sandbox is starting it: booting soon
       break;
     case DomainState::kPaused:
       ns.set_phase(v1::NODE_PHASE_STOPPED);

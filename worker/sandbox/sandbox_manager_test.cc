@@ -59,6 +59,24 @@ class FailingVolumes : public ForwardingHypervisor {
   std::atomic<int> allowed_;
 };
 
+// Reports one domain in `state` for its first `times` lookups, as libvirt does for a domain
+// it is still setting up on a busy host.
+class HeldDomain : public ForwardingHypervisor {
+ public:
+  HeldDomain(Hypervisor* target, std::string suffix, DomainState state, int times)
+      : ForwardingHypervisor(target), suffix_(std::move(suffix)), state_(state), times_(times) {}
+  absl::StatusOr<DomainInfo> GetDomain(const std::string& name) override {
+    absl::StatusOr<DomainInfo> info = ForwardingHypervisor::GetDomain(name);
+    if (info.ok() && name.ends_with(suffix_) && times_.fetch_sub(1) > 0) info->state = state_;
+    return info;
+  }
+
+ private:
+  const std::string suffix_;
+  const DomainState state_;
+  std::atomic<int> times_;
+};
+
 class SandboxManagerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -232,6 +250,26 @@ TEST_F(SandboxManagerTest, GuestThatNeverPrintsItsMarkerFailsWithTheNodeNamed) {
   ASSERT_OK(st);
   EXPECT_EQ(st->phase(), v1::SANDBOX_PHASE_FAILED);
   EXPECT_THAT(st->message(), HasSubstr("server, storage"));
+  ASSERT_OK(manager_->DestroySandbox(Spec().sandbox_id()));
+}
+
+TEST_F(SandboxManagerTest, DomainStillStartingIsWaitedForNotFailed) {
+  HeldDomain starting(&fake_, "-storage", DomainState::kStarting, 3);
+  Restart(&starting);
+  auto st = manager_->CreateSandbox(Spec(), true);
+  ASSERT_OK(st);
+  EXPECT_EQ(st->phase(), v1::SANDBOX_PHASE_READY) << st->message();
+  ASSERT_OK(manager_->DestroySandbox(Spec().sandbox_id()));
+}
+
+TEST_F(SandboxManagerTest, PausedDomainFailsTheBuildWithTheNodeNamed) {
+  HeldDomain paused(&fake_, "-storage", DomainState::kPaused, 1000);
+  Restart(&paused);
+  auto st = manager_->CreateSandbox(Spec(), true);
+  ASSERT_OK(st);
+  EXPECT_EQ(st->phase(), v1::SANDBOX_PHASE_FAILED);
+  EXPECT_THAT(st->message(), HasSubstr("storage"));
+  EXPECT_THAT(st->message(), HasSubstr("paused"));
   ASSERT_OK(manager_->DestroySandbox(Spec().sandbox_id()));
 }
 

@@ -37,9 +37,14 @@ grpc::ServerUnaryReactor* WorkerService::CreateSandbox(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* WorkerService::GetSandbox(grpc::CallbackServerContext* ctx,
                                                     const v1::WorkerGetSandboxRequest* req,
                                                     v1::SandboxStatus* resp) {
-  absl::StatusOr<v1::SandboxStatus> st = sandboxes_->GetSandbox(req->sandbox_id());
-  if (st.ok()) *resp = *std::move(st);
-  return FinishNow(ctx, st.status());
+  // Looks at every domain through libvirt, which queues for seconds on a busy host: on a
+  // callback thread it would stall every other call of this process (gRPC runs callbacks
+  // on a small fixed set of threads: 2 on a 2-core host).
+  return RunDetached(ctx, [this, req, resp]() -> absl::Status {
+    absl::StatusOr<v1::SandboxStatus> st = sandboxes_->GetSandbox(req->sandbox_id());
+    if (st.ok()) *resp = *std::move(st);
+    return st.status();
+  });
 }
 
 grpc::ServerUnaryReactor* WorkerService::ListSandboxes(grpc::CallbackServerContext* ctx,
