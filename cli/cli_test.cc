@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -177,6 +178,39 @@ TEST_F(CliTest, CreateWithTheSameRequestIdReturnsTheSameSandbox) {
   EXPECT_EQ(fake_->create_requests().back().request_id(), "exam-7-cand-1");
 }
 
+TEST_F(CliTest, CreateSendsEveryImageOverride) {
+  CliResult r = Run({"sandbox", "create", "-t", "lab", "-c", "cand-1", "--image-override",
+                     "debian-server=tiny", "--image-override", "debian-switch=tiny-switch"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  std::vector<v1::CreateSandboxRequest> sent = fake_->create_requests();
+  ASSERT_EQ(sent.size(), 1u);
+  std::map<std::string, std::string> overrides(sent[0].image_overrides().begin(),
+                                               sent[0].image_overrides().end());
+  EXPECT_THAT(overrides, ::testing::ElementsAre(::testing::Pair("debian-server", "tiny"),
+                                                ::testing::Pair("debian-switch", "tiny-switch")));
+}
+
+TEST_F(CliTest, CreateWithoutImageOverridesSendsNone) {
+  ASSERT_EQ(Run({"sandbox", "create", "-t", "lab", "-c", "cand-1"}).code, kExitOk);
+  ASSERT_EQ(fake_->create_requests().size(), 1u);
+  EXPECT_TRUE(fake_->create_requests()[0].image_overrides().empty());
+}
+
+TEST_F(CliTest, SandboxGetShowsTheImageOverridesItWasMadeWith) {
+  v1::Sandbox s = ParseText<v1::Sandbox>(R"pb(
+    sandbox_id: "5a5a5a5a-0000-4000-8000-000000000009"
+    topology: "lab"
+    candidate: "cand-1"
+    phase: SANDBOX_PHASE_READY
+    image_overrides { key: "debian-server" value: "tiny" }
+    image_overrides { key: "debian-storage" value: "tiny" }
+  )pb");
+  fake_->AddSandbox(s);
+  CliResult r = Run({"sandbox", "get", s.sandbox_id()});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, ContainsRegex("Overrides: +debian-server=tiny, debian-storage=tiny\n"));
+}
+
 TEST_F(CliTest, ResetWaitEndsReadyAtTheNextGeneration) {
   AddReadySandbox(kReadyId, "cand-1");
   CliResult r = Run({"sandbox", "reset", kReadyId, "--wait", "-o", "json"});
@@ -233,6 +267,11 @@ TEST_F(CliTest, BadFlagsExitTwoWithoutCallingTheController) {
       {"sandbox", "console", kReadyId},
       {"host", "drain"},
       {"topology", "apply"},
+      {"sandbox", "create", "-t", "lab", "-c", "c1", "--image-override", "debian-server"},
+      {"sandbox", "create", "-t", "lab", "-c", "c1", "--image-override", "=tiny"},
+      {"sandbox", "create", "-t", "lab", "-c", "c1", "--image-override", "debian-server="},
+      {"sandbox", "create", "-t", "lab", "-c", "c1", "--image-override"},
+      {"topology", "apply", "web.yaml", "--image-override", "debian-server"},
   };
   for (const auto& args : bad) {
     CliResult r = Run(args);
@@ -241,6 +280,23 @@ TEST_F(CliTest, BadFlagsExitTwoWithoutCallingTheController) {
   }
   EXPECT_EQ(fake_->calls("ListSandboxes"), 0);
   EXPECT_EQ(fake_->calls("CreateSandbox"), 0);
+}
+
+TEST_F(CliTest, AMalformedImageOverrideIsAUsageErrorNamingTheFlag) {
+  for (const std::string& bad : {"debian-server", "=tiny", "debian-server="}) {
+    for (std::vector<std::string> args :
+         {std::vector<std::string>{"sandbox", "create", "-t", "lab", "-c", "c1"},
+          std::vector<std::string>{"topology", "apply", "web.yaml"}}) {
+      args.insert(args.end(), {"--image-override", bad});
+      CliResult r = Run(args);
+      EXPECT_EQ(r.code, kExitUsage) << absl::StrJoin(args, " ");
+      EXPECT_THAT(r.err, AllOf(StartsWith("error: "), HasSubstr("--image-override"),
+                               HasSubstr("'" + bad + "'"), HasSubstr("NAME=OTHER")))
+          << absl::StrJoin(args, " ");
+    }
+  }
+  EXPECT_EQ(fake_->calls("CreateSandbox"), 0);
+  EXPECT_EQ(fake_->calls("ApplyTopology"), 0);
 }
 
 TEST_F(CliTest, HelpListsCommandsExitCodesAndTheServerVariable) {
@@ -297,6 +353,19 @@ TEST_F(CliTest, TopologyApplySendsTheParsedTopology) {
   ASSERT_EQ(applied.size(), 1u);
   EXPECT_EQ(applied[0].nodes(0).role(), v1::NODE_ROLE_SERVER);
   EXPECT_EQ(applied[0].networks(0).cidr(), "10.1.0.0/24");
+}
+
+TEST_F(CliTest, TopologyApplySendsImageOverridesWithTheTopologyAsWritten) {
+  std::string file = TempDir() + "/web.yaml";
+  std::ofstream(file) << "name: web\nnodes:\n  - name: server\n    role: server\n"
+                         "    image: debian-server\n";
+  CliResult r = Run({"topology", "apply", file, "--image-override", "debian-server=tiny"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  std::vector<v1::ApplyTopologyRequest> sent = fake_->apply_requests();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].topology().nodes(0).image(), "debian-server");
+  ASSERT_EQ(sent[0].image_overrides().size(), 1u);
+  EXPECT_EQ(sent[0].image_overrides().at("debian-server"), "tiny");
 }
 
 TEST_F(CliTest, TopologyValidatePrintsNeedsAndFittingHosts) {

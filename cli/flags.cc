@@ -32,6 +32,18 @@ CLI::Validator LabelValidator() {
       "KEY=VALUE");
 }
 
+CLI::Validator ImageOverrideValidator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        size_t eq = text.find('=');
+        if (eq != std::string::npos && eq > 0 && eq + 1 < text.size()) return "";
+        // CLI11 puts the flag's name in front.
+        return "'" + text +
+               "' must be NAME=OTHER with both image names non-empty (e.g. debian-server=tiny)";
+      },
+      "NAME=OTHER");
+}
+
 CLI::Validator PhaseValidator() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
@@ -69,6 +81,15 @@ std::map<std::string, std::string> LabelMap(const std::vector<std::string>& labe
     map[label.substr(0, eq)] = label.substr(eq + 1);
   }
   return map;
+}
+
+CLI::Option* AddImageOverrideOption(CLI::App& app, std::vector<std::string>* out,
+                                    const std::string& description) {
+  return app.add_option("--image-override", *out, description)->check(ImageOverrideValidator());
+}
+
+std::map<std::string, std::string> ImageOverrideMap(const std::vector<std::string>& overrides) {
+  return LabelMap(overrides);
 }
 
 std::optional<v1::SandboxPhase> ParsePhase(absl::string_view text) {

@@ -1,5 +1,5 @@
-// Flag types labrackctl's commands share: durations ("10m"), labels ("key=value") and
-// sandbox phases ("ready"), checked by CLI11 so that a bad value is a usage error (exit 2).
+// Flag types labrackctl's commands share: durations ("10m"), labels ("key=value"), image
+// overrides ("debian-server=tiny") and sandbox phases ("ready"), checked by CLI11 so that a bad value is a usage error (exit 2).
 // Pure functions; thread-safe.
 #ifndef LABRACK_CLI_FLAGS_H_
 #define LABRACK_CLI_FLAGS_H_
@@ -28,6 +28,14 @@ CLI::Option* AddLabelOption(CLI::App& app, std::vector<std::string>* out,
 // "key=value" pairs (already checked by the label option) as a map; the last value of a
 // repeated key wins.
 std::map<std::string, std::string> LabelMap(const std::vector<std::string>& labels);
+
+// Adds a repeatable `--image-override NAME=OTHER` collecting into `*out`; a value without
+// '=' or with an empty side is a usage error naming the flag.
+CLI::Option* AddImageOverrideOption(CLI::App& app, std::vector<std::string>* out,
+                                    const std::string& description);
+// "NAME=OTHER" pairs (already checked by the option) as a map; the last value of a repeated
+// name wins.
+std::map<std::string, std::string> ImageOverrideMap(const std::vector<std::string>& overrides);
 
 // Adds `--phase P` (see ParsePhase) storing the text in `*out`.
 CLI::Option* AddPhaseOption(CLI::App& app, std::string* out, const std::string& description);

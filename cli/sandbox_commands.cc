@@ -31,6 +31,7 @@ struct SandboxOptions {
   uint64_t topology_version = 0;
   std::string candidate;
   std::vector<std::string> labels;
+  std::vector<std::string> image_overrides;
   std::string request_id;
   // list
   std::string phase;
@@ -96,6 +97,9 @@ absl::Status Create(CommandContext& ctx, const SandboxOptions& o) {
   req.set_topology_version(o.topology_version);
   req.set_candidate(o.candidate);
   for (const auto& [k, v] : LabelMap(o.labels)) (*req.mutable_labels())[k] = v;
+  for (const auto& [name, other] : ImageOverrideMap(o.image_overrides)) {
+    (*req.mutable_image_overrides())[name] = other;
+  }
   req.set_request_id(o.request_id.empty() ? NewRequestId() : o.request_id);
   ASSIGN_OR_RETURN(v1::Sandbox sandbox, CreateWithRetries(ctx, req));
   return FinishMutation(ctx, o, std::move(sandbox), WaitGoal::kReady);
@@ -170,6 +174,9 @@ void AddCreate(CLI::App& group, CommandContext& ctx) {
   cmd->add_option("--topology-version", o->topology_version, "a stored version (default: latest)");
   cmd->add_option("--candidate,-c", o->candidate, "candidate id")->required();
   AddLabelOption(*cmd, &o->labels, "label key=value for the sandbox (repeatable)");
+  AddImageOverrideOption(*cmd, &o->image_overrides,
+                         "build nodes whose image is NAME from image OTHER instead, e.g. "
+                         "debian-server=tiny (repeatable)");
   cmd->add_option("--request-id", o->request_id,
                   "idempotency key: a second create with it returns the first one's sandbox "
                   "(default: a random UUID)");

@@ -16,6 +16,12 @@ std::string Labels(const v1::Sandbox& s) {
   return absl::StrJoin(sorted, ", ", absl::PairFormatter("="));
 }
 
+std::string Overrides(const v1::Sandbox& s) {
+  std::map<std::string, std::string> sorted(s.image_overrides().begin(),
+                                            s.image_overrides().end());
+  return absl::StrJoin(sorted, ", ", absl::PairFormatter("="));
+}
+
 std::string Phase(const v1::Sandbox& s) {
   std::string phase = PhaseWord(s.phase());
   if (s.phase() == v1::SANDBOX_PHASE_LOST &&
@@ -68,6 +74,7 @@ void PrintSandboxDetails(const v1::Sandbox& s, absl::Time now, std::ostream& out
   PrintField(out, "Topology:", absl::StrCat(s.topology(), " (version ", s.topology_version(), ")"));
   PrintField(out, "Candidate:", s.candidate());
   PrintField(out, "Labels:", Labels(s));
+  PrintField(out, "Overrides:", Overrides(s));
   PrintField(out, "Host:", s.host_id());
   PrintField(out, "Generation:", absl::StrCat(s.generation()));
   PrintField(out, "Session:", s.session_id());

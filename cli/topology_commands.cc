@@ -9,7 +9,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "cli/flags.h"
 #include "cli/output.h"
+#include "cli/topology_tool_commands.h"
 #include "common/status_macros.h"
 #include "common/topology/enum_names.h"
 #include "common/topology/topology_yaml.h"
@@ -21,11 +23,15 @@ struct TopologyOptions {
   std::string file;
   std::string name;
   uint64_t version = 0;
+  std::vector<std::string> image_overrides;  // apply
 };
 
-absl::Status Apply(CommandContext& ctx, const std::string& file) {
+absl::Status Apply(CommandContext& ctx, const TopologyOptions& options) {
   v1::ApplyTopologyRequest req;
-  ASSIGN_OR_RETURN(*req.mutable_topology(), LoadTopologyFile(file));
+  ASSIGN_OR_RETURN(*req.mutable_topology(), LoadTopologyFile(options.file));
+  for (const auto& [name, other] : ImageOverrideMap(options.image_overrides)) {
+    (*req.mutable_image_overrides())[name] = other;
+  }
   ASSIGN_OR_RETURN(v1::TopologyRecord record,
                    ctx.client().Call(&v1::LabController::Stub::ApplyTopology, req));
   return PrintResult(ctx, record, [&](std::ostream& out) {
@@ -122,13 +128,22 @@ void AddFileCommand(CLI::App& group, CommandContext& ctx, const std::string& nam
       [&ctx, file, run] { ctx.SetAction([&ctx, file, run] { return run(ctx, *file); }); });
 }
 
+void AddApply(CLI::App& group, CommandContext& ctx) {
+  auto o = std::make_shared<TopologyOptions>();
+  CLI::App* cmd = group.add_subcommand("apply", "store a topology (a new version when it changed)");
+  cmd->add_option("FILE", o->file, "topology YAML file (see topologies/smoke.yaml)")->required();
+  AddImageOverrideOption(*cmd, &o->image_overrides,
+                         "store the nodes whose image is NAME with image OTHER instead, e.g. "
+                         "debian-server=tiny (repeatable)");
+  cmd->callback([&ctx, o] { ctx.SetAction([&ctx, o] { return Apply(ctx, *o); }); });
+}
+
 }  // namespace
 
 void AddTopologyCommands(CLI::App& root, CommandContext& ctx) {
   CLI::App* topology = root.add_subcommand("topology", "lab topologies: nodes and networks");
   topology->require_subcommand(1);
-  AddFileCommand(*topology, ctx, "apply", "store a topology (a new version when it changed)",
-                 &Apply);
+  AddApply(*topology, ctx);
   AddFileCommand(*topology, ctx, "validate",
                  "check a topology and show what it needs and which hosts fit it", &Validate);
   topology->add_subcommand("list", "list stored topologies")->callback([&ctx] {
@@ -139,6 +154,7 @@ void AddTopologyCommands(CLI::App& root, CommandContext& ctx) {
   cmd->add_option("NAME", show->name, "topology name")->required();
   cmd->add_option("--version", show->version, "a stored version (default: the latest)");
   cmd->callback([&ctx, show] { ctx.SetAction([&ctx, show] { return Show(ctx, *show); }); });
+  AddTopologyToolCommands(*topology, ctx);
 }
 
 }  // namespace labrack::cli

@@ -1,4 +1,5 @@
-// `labrackctl topology apply FILE|validate FILE|list|show NAME`: lab topologies. Files are
+// `labrackctl topology apply FILE|validate FILE|list|show NAME` (and coverage and graph, from
+// topology_tool_commands.h): lab topologies. Files are
 // parsed here first, so that mistakes are reported with file:line before anything is sent.
 // Not thread-safe (see CommandContext).
 #ifndef LABRACK_CLI_TOPOLOGY_COMMANDS_H_

@@ -9,9 +9,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "common/grpc_util.h"
+#include "common/names.h"
 #include "common/status_macros.h"
 #include "common/topology/topology_yaml.h"
 #include "controller/workers/grpc_worker_client.h"
@@ -27,6 +29,7 @@ namespace labrack::controller {
 namespace {
 
 using ::labrack::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 constexpr char kTopology[] = R"(
@@ -390,6 +393,160 @@ TEST_F(ControllerTest, ServesReflectionSoGenericToolsCanFindTheApi) {
   cq.Shutdown();
   while (cq.Next(&tag, &ok)) {
   }
+}
+
+// --- image overrides ---
+
+class ImageOverrideTest : public ControllerTest {
+ protected:
+  using Overrides = std::map<std::string, std::string>;
+
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(ControllerTest::SetUp());
+    other_ = labrack::testing::WriteFakeImage(root_ + "/other", "tiny-b");
+    ASSERT_OK(Import(other_, root_ + "/other"));
+  }
+
+  absl::StatusOr<v1::Sandbox> CreateWith(const Overrides& overrides,
+                                         const std::string& request_id = "") {
+    v1::CreateSandboxRequest req;
+    req.set_topology("mini");
+    req.set_candidate("cand-1");
+    req.set_request_id(request_id);
+    req.mutable_image_overrides()->insert(overrides.begin(), overrides.end());
+    v1::Sandbox s;
+    RETURN_IF_ERROR(Call(&v1::LabController::Stub::CreateSandbox, req, &s));
+    return s;
+  }
+
+  // kTopology named `name`, every node on `image`, applied with `overrides`.
+  absl::StatusOr<v1::TopologyRecord> ApplyWith(const std::string& name, const std::string& image,
+                                               const Overrides& overrides) {
+    ASSIGN_OR_RETURN(v1::Topology topology, ParseTopologyYaml(kTopology, "mini.yaml"));
+    topology.set_name(name);
+    for (v1::Node& node : *topology.mutable_nodes()) node.set_image(image);
+    v1::ApplyTopologyRequest req;
+    *req.mutable_topology() = topology;
+    req.mutable_image_overrides()->insert(overrides.begin(), overrides.end());
+    v1::TopologyRecord record;
+    RETURN_IF_ERROR(Call(&v1::LabController::Stub::ApplyTopology, req, &record));
+    return record;
+  }
+
+  // The bytes of the kernel the worker gave a node's guest.
+  std::string KernelOf(const std::string& sandbox_id, const std::string& node) {
+    absl::StatusOr<worker::DomainSpec> spec = hv_.DomainDefinition(DomainName(sandbox_id, node));
+    EXPECT_OK(spec);
+    return spec.ok() ? ReadFile(spec->kernel) : "";
+  }
+
+  static std::string ReadFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  }
+
+  int SandboxCount() {
+    v1::ListSandboxesRequest req;
+    req.set_include_destroyed(true);
+    v1::ListSandboxesResponse list;
+    EXPECT_OK(Call(&v1::LabController::Stub::ListSandboxes, req, &list));
+    return list.sandboxes_size();
+  }
+
+  v1::ImageManifest other_;
+};
+
+TEST_F(ImageOverrideTest, CreateWithAnOverrideBuildsEveryNodeFromTheOtherImage) {
+  auto plain = Create("mini");
+  auto overridden = CreateWith({{"tiny", "tiny-b"}});
+  ASSERT_OK(plain);
+  ASSERT_OK(overridden);
+  ASSERT_TRUE(WaitPhase(plain->sandbox_id(), v1::SANDBOX_PHASE_READY));
+  ASSERT_TRUE(WaitPhase(overridden->sandbox_id(), v1::SANDBOX_PHASE_READY))
+      << Get(overridden->sandbox_id()).message();
+  const std::string tiny_kernel = ReadFile(root_ + "/image/vmlinuz");
+  const std::string other_kernel = ReadFile(root_ + "/other/vmlinuz");
+  ASSERT_NE(tiny_kernel, other_kernel);
+  for (const std::string node : {"server", "storage"}) {
+    EXPECT_EQ(KernelOf(plain->sandbox_id(), node), tiny_kernel) << node;
+    EXPECT_EQ(KernelOf(overridden->sandbox_id(), node), other_kernel) << node;
+  }
+  v1::Sandbox stored = Get(overridden->sandbox_id());
+  ASSERT_EQ(stored.image_overrides().size(), 1u);
+  EXPECT_EQ(stored.image_overrides().at("tiny"), "tiny-b");
+  EXPECT_TRUE(Get(plain->sandbox_id()).image_overrides().empty());
+  // The stored topology is not changed by a create's overrides.
+  v1::GetTopologyRequest get;
+  get.set_name("mini");
+  v1::TopologyRecord record;
+  ASSERT_OK(Call(&v1::LabController::Stub::GetTopology, get, &record));
+  EXPECT_EQ(record.version(), 1u);
+  for (const v1::Node& node : record.topology().nodes()) EXPECT_EQ(node.image(), "tiny");
+}
+
+TEST_F(ImageOverrideTest, ApplyWithAnOverrideStoresTheReplacedImage) {
+  EXPECT_THAT(ApplyWith("level", "debian-server", {}),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("'debian-server' was never imported")));
+  auto applied = ApplyWith("level", "debian-server", {{"debian-server", "tiny-b"}});
+  ASSERT_OK(applied);
+  v1::GetTopologyRequest get;
+  get.set_name("level");
+  v1::TopologyRecord stored;
+  ASSERT_OK(Call(&v1::LabController::Stub::GetTopology, get, &stored));
+  EXPECT_EQ(stored.version(), applied->version());
+  ASSERT_EQ(stored.topology().nodes_size(), 2);
+  for (const v1::Node& node : stored.topology().nodes()) EXPECT_EQ(node.image(), "tiny-b");
+}
+
+TEST_F(ImageOverrideTest, BadOverridesAreRefusedNamingTheEntryAndCreateNothing) {
+  struct Case {
+    Overrides overrides;
+    absl::StatusCode code;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{{"debian-server", "tiny-b"}}, absl::StatusCode::kInvalidArgument,
+       "image_overrides[\"debian-server\"]: no node of topology"},
+      {{{"Tiny/x", "tiny-b"}}, absl::StatusCode::kInvalidArgument,
+       "image_overrides[\"Tiny/x\"] key \"Tiny/x\": must be 1 to 64 characters"},
+      {{{"tiny", "../etc"}}, absl::StatusCode::kInvalidArgument,
+       "image_overrides[\"tiny\"] \"../etc\": must be 1 to 64 characters"},
+      {{{"tiny", ""}}, absl::StatusCode::kInvalidArgument, "image_overrides[\"tiny\"] \"\""},
+      {{{"tiny", "nowhere"}}, absl::StatusCode::kFailedPrecondition,
+       "image_overrides[\"tiny\"]: image 'nowhere' was never imported; import it first"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_THAT(CreateWith(c.overrides), StatusIs(c.code, HasSubstr(c.message))) << c.message;
+    EXPECT_THAT(ApplyWith("fresh", "tiny", c.overrides), StatusIs(c.code, HasSubstr(c.message)))
+        << c.message;
+    EXPECT_THAT(ApplyWith("mini", "tiny", c.overrides), StatusIs(c.code, HasSubstr(c.message)))
+        << c.message;
+  }
+  EXPECT_EQ(SandboxCount(), 0);
+  v1::ListTopologiesResponse topologies;
+  ASSERT_OK(Call(&v1::LabController::Stub::ListTopologies, v1::ListTopologiesRequest(), &topologies));
+  ASSERT_EQ(topologies.topologies_size(), 1);
+  EXPECT_EQ(topologies.topologies(0).topology().name(), "mini");
+  EXPECT_EQ(topologies.topologies(0).version(), 1u);
+}
+
+TEST_F(ImageOverrideTest, RepeatedRequestIdGivesTheFirstSandboxOnlyForTheSameOverrides) {
+  auto first = CreateWith({{"tiny", "tiny-b"}}, "exam-1");
+  ASSERT_OK(first);
+  // A newer version of the topology no longer uses "tiny": the repeat is still answered.
+  ASSERT_OK(ApplyWith("mini", "tiny", {{"tiny", "tiny-b"}}));
+  auto again = CreateWith({{"tiny", "tiny-b"}}, "exam-1");
+  ASSERT_OK(again);
+  EXPECT_EQ(again->sandbox_id(), first->sandbox_id());
+  EXPECT_THAT(CreateWith({}, "exam-1"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("request_id: 'exam-1' already made sandbox " +
+                                       first->sandbox_id()),
+                             HasSubstr("{tiny=tiny-b}"))));
+  EXPECT_THAT(CreateWith({{"tiny", "tiny"}}, "exam-1"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("request_id")));
+  EXPECT_EQ(SandboxCount(), 1);
 }
 
 }  // namespace

@@ -13,6 +13,8 @@ packages=(
   # hypervisor
   libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils dnsmasq-base
   iproute2 iptables ebtables
+  # labrackctl topology graph --format svg|png
+  graphviz
   # image recipes (images/build.sh)
   busybox-static cpio e2fsprogs kmod zstd xz-utils apt-utils
 )

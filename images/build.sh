@@ -2,14 +2,16 @@
 # Builds labrack guest images from Debian packages: `images/build.sh RECIPE`.
 # Each recipe writes its artifacts and manifest.yaml to $LABRACK_IMAGES_OUT/RECIPE
 # (default images/out/RECIPE), atomically, and does nothing when its inputs are unchanged.
-# Needs: apt, dpkg, cpio, gzip, e2fsprogs (mkfs.ext4), qemu-utils (qemu-img), flock.
+# Needs: apt, dpkg, cpio, gzip, e2fsprogs (mkfs.ext4), qemu-utils (qemu-img), flock;
+# linkemu also binutils (readelf); the debian-* recipes also root and debootstrap.
 set -euo pipefail
 
 readonly SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly OUT_ROOT="${LABRACK_IMAGES_OUT:-$SCRIPT_DIR/out}"
-readonly RECIPES=(tiny)
+readonly RECIPES=(tiny linkemu debian-server debian-switch debian-storage debian-workstation)
 
 usage() {
+  [[ -z ${1:-} ]] || echo "build.sh: error: $1" >&2
   echo "usage: $(basename "$0") RECIPE" >&2
   echo "recipes: ${RECIPES[*]}" >&2
   exit 2
@@ -370,6 +372,16 @@ build_tiny() {
 }
 
 # ---------------------------------------------------------------------------------------
+# Recipe: linkemu (the hidden link emulator; reuses tiny's kernel inputs)
+
+source "$SCRIPT_DIR/linkemu/recipe.sh"
+
+# ---------------------------------------------------------------------------------------
+# Recipes debian-server, debian-switch, debian-storage, debian-workstation (real Debian 12)
+
+source "$SCRIPT_DIR/debian/build-role.sh"
+
+# ---------------------------------------------------------------------------------------
 
 # Serialises builds of recipe $1 and removes what an interrupted build left behind.
 lock_recipe() {
@@ -382,7 +394,7 @@ lock_recipe() {
 main() {
   [[ $# == 1 ]] || usage
   RECIPE="$1"
-  [[ " ${RECIPES[*]} " == *" $RECIPE "* ]] || usage
+  [[ " ${RECIPES[*]} " == *" $RECIPE "* ]] || usage "unknown recipe \"$RECIPE\""
   lock_recipe "$RECIPE"
   trap 'rm -rf "$OUT_ROOT/.$RECIPE.build."*' EXIT
   trap 'exit 130' INT
@@ -390,4 +402,5 @@ main() {
   "build_$RECIPE"
 }
 
-main "$@"
+# Sourced (images/check-recipes.sh does), the script only defines its functions.
+[[ ${BASH_SOURCE[0]} != "$0" ]] || main "$@"

@@ -13,6 +13,7 @@
 #include "spdlog/spdlog.h"
 #include "worker/domain_type_probe.h"
 #include "worker/hypervisor/libvirt_hypervisor.h"
+#include "worker/netem_probe.h"
 #include "worker/service/inventory.h"
 
 namespace labrack::worker {
@@ -74,6 +75,7 @@ absl::Status WorkerServer::Build(const WorkerOptions& options,
   std::error_code ec;
   std::filesystem::create_directories(options.state_dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("create ", options.state_dir, ": ", ec.message()));
+  const bool hypervisor_injected = hypervisor != nullptr;
   if (hypervisor) {
     hypervisor_ = std::move(hypervisor);
   } else {
@@ -84,6 +86,11 @@ absl::Status WorkerServer::Build(const WorkerOptions& options,
   config.host_id = options.host_id.empty() ? DefaultHostId() : options.host_id;
   config.state_dir = options.state_dir;
   config.domain_type = type.type;
+  // An injected hypervisor (tests) builds nothing real: keep to the link-emulator path.
+  NetemProbeResult netem = hypervisor_injected ? NetemProbeResult{false, "injected hypervisor"}
+                                               : ProbeHostNetem();
+  spdlog::info("netem {}: {}", netem.available ? "on the host" : "in a guest", netem.reason);
+  config.host_has_netem = netem.available;
   config.ready_timeout = options.ready_timeout;
   ASSIGN_OR_RETURN(sandboxes_, SandboxManager::Create(hypervisor_.get(), images_.get(), config));
   service_ = std::make_unique<WorkerService>(sandboxes_.get(), images_.get(), hypervisor_.get());

@@ -45,6 +45,7 @@ class FakeControllerService : public v1::LabController::Service {
   std::vector<v1::Event> events_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::CreateSandboxRequest> creates_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::Topology> applied_ ABSL_GUARDED_BY(mu_);
+  std::vector<v1::ApplyTopologyRequest> apply_requests_ ABSL_GUARDED_BY(mu_);
   std::vector<ReceivedImage> received_ ABSL_GUARDED_BY(mu_);
   std::string console_input_ ABSL_GUARDED_BY(mu_);
   std::string fail_with_ ABSL_GUARDED_BY(mu_);
@@ -125,6 +126,7 @@ class FakeControllerService : public v1::LabController::Service {
     absl::MutexLock lock(&mu_);
     ++calls_["ApplyTopology"];
     applied_.push_back(req->topology());
+    apply_requests_.push_back(*req);
     v1::TopologyRecord& record = topologies_[req->topology().name()];
     *record.mutable_topology() = req->topology();
     record.set_version(record.version() + 1);
@@ -489,6 +491,11 @@ std::vector<v1::CreateSandboxRequest> FakeController::create_requests() const {
 std::vector<v1::Topology> FakeController::applied_topologies() const {
   absl::MutexLock lock(&service_->mu_);
   return service_->applied_;
+}
+
+std::vector<v1::ApplyTopologyRequest> FakeController::apply_requests() const {
+  absl::MutexLock lock(&service_->mu_);
+  return service_->apply_requests_;
 }
 
 std::vector<ReceivedImage> FakeController::received_images() const {

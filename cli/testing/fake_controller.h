@@ -51,6 +51,7 @@ class FakeController {
   int calls(const std::string& method) const;
   std::vector<v1::CreateSandboxRequest> create_requests() const;
   std::vector<v1::Topology> applied_topologies() const;
+  std::vector<v1::ApplyTopologyRequest> apply_requests() const;
   std::vector<ReceivedImage> received_images() const;
   // Every data byte console clients sent.
   std::string console_input() const;

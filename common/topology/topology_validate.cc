@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/escaping.h"
@@ -14,6 +15,8 @@
 #include "common/status_macros.h"
 #include "common/topology/enum_names.h"
 #include "common/topology/ipv4.h"
+#include "common/topology/link_shape.h"
+#include "common/topology/standard_items.h"
 
 namespace labrack {
 namespace {
@@ -60,6 +63,25 @@ absl::StatusOr<std::optional<Ipv4Cidr>> ValidateNetworkCidr(const std::string& p
   return cidr;
 }
 
+absl::Status ValidateLinkShape(const std::string& path, const v1::LinkShape& shape) {
+  uint32_t kbps = shape.bandwidth_kbps();
+  if (kbps != 0 && (kbps < kMinBandwidthKbps || kbps > kMaxBandwidthKbps)) {
+    return Invalid(path + ".bandwidth_kbps",
+                   absl::StrCat("must be 0 (unlimited) or ", kMinBandwidthKbps, " to ",
+                                kMaxBandwidthKbps, " kbit/s, got ", kbps));
+  }
+  if (shape.latency_ms() > kMaxLatencyMs) {
+    return Invalid(path + ".latency_ms", absl::StrCat("must be 0 to ", kMaxLatencyMs,
+                                                      " ms (one way), got ", shape.latency_ms()));
+  }
+  float loss = shape.loss_percent();
+  if (!(loss >= 0 && loss <= kMaxLossPercent)) {  // also refuses NaN
+    return Invalid(path + ".loss_percent",
+                   absl::StrCat("must be a percentage from 0 to 100, got ", loss));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Networks> ValidateNetworks(const v1::Topology& topology) {
   RETURN_IF_ERROR(CheckCount("networks", topology.networks_size(), kMaxNetworks, "networks"));
   Networks networks;
@@ -75,6 +97,7 @@ absl::StatusOr<Networks> ValidateNetworks(const v1::Topology& topology) {
     }
     ASSIGN_OR_RETURN(networks.by_name[net.name()].cidr,
                      ValidateNetworkCidr(path + ".cidr", net.cidr()));
+    if (IsShaped(net)) RETURN_IF_ERROR(ValidateLinkShape(path + ".shape", net.shape()));
     absl::StrAppend(&networks.names, i == 0 ? "" : ", ", net.name());
   }
   return networks;
@@ -177,6 +200,28 @@ absl::Status ValidateNics(const v1::Node& node, const std::string& path, const N
   return absl::OkStatus();
 }
 
+// Every id must be in the built-in catalogue (topologies/standard-items.yaml), once per node.
+absl::Status ValidateCovers(const v1::Node& node, const std::string& path) {
+  if (node.covers().empty()) return absl::OkStatus();
+  const absl::StatusOr<StandardCatalogue>& catalogue = BuiltInStandardCatalogue();
+  if (!catalogue.ok()) return catalogue.status();
+  absl::flat_hash_map<std::string, int> first;
+  for (int i = 0; i < node.covers_size(); ++i) {
+    const std::string& id = node.covers(i);
+    std::string item_path = absl::StrCat(path, ".covers[", i, "]");
+    if (catalogue->Find(id) == nullptr) {
+      return Invalid(item_path, absl::StrCat("unknown catalogue item \"", absl::CHexEscape(id),
+                                             "\" (see topologies/standard-items.yaml)"));
+    }
+    auto [it, inserted] = first.try_emplace(id, i);
+    if (!inserted) {
+      return Invalid(item_path, absl::StrCat("duplicate catalogue item \"", id, "\" (also ", path,
+                                             ".covers[", it->second, "])"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateNodes(const v1::Topology& topology, const Networks& networks) {
   if (topology.nodes_size() < 1 || topology.nodes_size() > kMaxNodes) {
     return Invalid(
@@ -195,6 +240,30 @@ absl::Status ValidateNodes(const v1::Topology& topology, const Networks& network
     }
     RETURN_IF_ERROR(ValidateNics(node, path, networks, &taken));
     RETURN_IF_ERROR(ValidateDisks(node, path));
+    RETURN_IF_ERROR(ValidateCovers(node, path));
+  }
+  return absl::OkStatus();
+}
+
+// A shaped network is a point-to-point link: exactly two NICs, one at each end, so that
+// its shape can be applied to the two of them (or to an emulator put between them).
+absl::Status ValidateShapedLinks(const v1::Topology& topology) {
+  for (int i = 0; i < topology.networks_size(); ++i) {
+    const v1::Network& net = topology.networks(i);
+    if (!IsShaped(net)) continue;
+    std::vector<std::string> ends;
+    for (int n = 0; n < topology.nodes_size(); ++n) {
+      const v1::Node& node = topology.nodes(n);
+      for (int k = 0; k < node.nics_size(); ++k) {
+        if (node.nics(k).network() != net.name()) continue;
+        ends.push_back(absl::StrCat("nodes[", n, "].nics[", k, "]"));
+      }
+    }
+    if (ends.size() == 2) continue;
+    return Invalid(absl::StrCat("networks[", i, "].shape"),
+                   absl::StrCat("a shaped network must join exactly two NICs (a point-to-point "
+                                "link), got ", ends.size(),
+                                ends.empty() ? "" : absl::StrCat(": ", absl::StrJoin(ends, ", "))));
   }
   return absl::OkStatus();
 }
@@ -204,7 +273,8 @@ absl::Status ValidateNodes(const v1::Topology& topology, const Networks& network
 absl::Status ValidateTopology(const v1::Topology& topology) {
   RETURN_IF_ERROR(ValidateObjectName("name", topology.name()));
   ASSIGN_OR_RETURN(Networks networks, ValidateNetworks(topology));
-  return ValidateNodes(topology, networks);
+  RETURN_IF_ERROR(ValidateNodes(topology, networks));
+  return ValidateShapedLinks(topology);
 }
 
 }  // namespace labrack

@@ -22,6 +22,7 @@ inline constexpr uint64_t kMaxDiskMib = 4194304;   // 4 TiB
 
 // OK, or InvalidArgument whose message starts with the path of the offending field
 // ("nodes[1].memory_mib: ...", "nodes[0].name \"Web_1\": ...") and states the rule.
+// Ids in a node's `covers` must be items of BuiltInStandardCatalogue(), each once per node.
 absl::Status ValidateTopology(const v1::Topology& topology);
 
 // `topology` with an address for every NIC that has none and sits on a network with a cidr:

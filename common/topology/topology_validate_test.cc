@@ -224,5 +224,83 @@ TEST(WithAssignedAddresses, RefusesAnInvalidTopology) {
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+TEST(ValidateTopology, AcceptsCatalogueItemsInCovers) {
+  EXPECT_OK(ValidateTopology(ValidWith([](v1::Topology& t) {
+    t.mutable_nodes(0)->add_covers("junior.ops.3.3.1");
+    t.mutable_nodes(0)->add_covers("senior.3.3.2");
+    t.mutable_nodes(1)->add_covers("junior.ops.3.3.1");  // another node may serve it too
+  })));
+}
+
+TEST(ValidateTopology, RefusesCoversIdsTheCatalogueDoesNotKnow) {
+  EXPECT_THAT(ValidateTopology(ValidWith([](v1::Topology& t) {
+                t.mutable_nodes(1)->add_covers("junior.ops.3.3.1");
+                t.mutable_nodes(1)->add_covers("x.y");
+              })),
+              RefusedAt("nodes[1].covers[1]: ", "unknown catalogue item \"x.y\""));
+  EXPECT_THAT(ValidateTopology(ValidWith([](v1::Topology& t) {
+                t.mutable_nodes(0)->add_covers("junior.ops");  // a group, not an item
+              })),
+              RefusedAt("nodes[0].covers[0]: ", "unknown catalogue item"));
+}
+
+TEST(ValidateTopology, RefusesTheSameCoversIdTwiceInOneNode) {
+  EXPECT_THAT(ValidateTopology(ValidWith([](v1::Topology& t) {
+                t.mutable_nodes(0)->add_covers("senior.3.3.1");
+                t.mutable_nodes(0)->add_covers("senior.3.3.2");
+                t.mutable_nodes(0)->add_covers("senior.3.3.1");
+              })),
+              RefusedAt("nodes[0].covers[2]: ",
+                        "duplicate catalogue item \"senior.3.3.1\" (also nodes[0].covers[0])"));
+}
+
+// kValid's "wire" joins one NIC (router); with the server's second NIC on it too, it is a
+// point-to-point link that may be shaped.
+v1::Topology WithShapedWire(const char* shape) {
+  v1::Topology topology = Parse(kValid);
+  topology.mutable_nodes(0)->add_nics()->set_network("wire");
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(
+      shape, topology.mutable_networks(2)->mutable_shape()));
+  return topology;
+}
+
+TEST(ValidateTopology, AcceptsAShapedPointToPointLink) {
+  EXPECT_OK(ValidateTopology(
+      WithShapedWire("bandwidth_kbps: 10000 latency_ms: 40 loss_percent: 0.5")));
+  EXPECT_OK(ValidateTopology(WithShapedWire("latency_ms: 10000 loss_percent: 100")));
+  EXPECT_OK(ValidateTopology(WithShapedWire("")));
+}
+
+TEST(ValidateTopology, RefusesAShapedNetworkThatIsNotPointToPoint) {
+  v1::Topology one_end = ValidWith([](v1::Topology& t) {
+    t.mutable_networks(2)->mutable_shape()->set_latency_ms(40);
+  });
+  EXPECT_THAT(ValidateTopology(one_end),
+              RefusedAt("networks[2].shape", "must join exactly two NICs (a point-to-point "
+                                             "link), got 1: nodes[1].nics[1]"));
+  v1::Topology three_ends = ValidWith([](v1::Topology& t) {
+    t.mutable_networks(1)->mutable_shape()->set_bandwidth_kbps(1000);
+    t.mutable_nodes(1)->add_nics()->set_network("lan");
+  });
+  EXPECT_THAT(ValidateTopology(three_ends),
+              RefusedAt("networks[1].shape", "exactly two NICs (a point-to-point link), got 3"));
+}
+
+TEST(ValidateTopology, RefusesAbsurdLinkShapes) {
+  EXPECT_THAT(ValidateTopology(WithShapedWire("latency_ms: 10001")),
+              RefusedAt("networks[2].shape.latency_ms", "must be 0 to 10000 ms (one way), got 10001"));
+  EXPECT_THAT(ValidateTopology(WithShapedWire("loss_percent: 100.5")),
+              RefusedAt("networks[2].shape.loss_percent", "from 0 to 100, got 100.5"));
+  EXPECT_THAT(ValidateTopology(WithShapedWire("loss_percent: -1")),
+              RefusedAt("networks[2].shape.loss_percent", "from 0 to 100, got -1"));
+  EXPECT_THAT(ValidateTopology(WithShapedWire("loss_percent: nan")),
+              RefusedAt("networks[2].shape.loss_percent", "from 0 to 100"));
+  EXPECT_THAT(ValidateTopology(WithShapedWire("bandwidth_kbps: 8")),
+              RefusedAt("networks[2].shape.bandwidth_kbps",
+                        "must be 0 (unlimited) or 64 to 10000000 kbit/s, got 8"));
+  EXPECT_THAT(ValidateTopology(WithShapedWire("bandwidth_kbps: 10000001")),
+              RefusedAt("networks[2].shape.bandwidth_kbps", "got 10000001"));
+}
+
 }  // namespace
 }  // namespace labrack

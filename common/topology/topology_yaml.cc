@@ -2,6 +2,7 @@
 // rules afterwards by ValidateTopology, whose errors get their line from the reader.
 #include "common/topology/topology_yaml.h"
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "common/topology/enum_names.h"
@@ -13,18 +14,49 @@ namespace {
 
 constexpr absl::string_view kTopologyKeys[] = {"name", "description", "networks", "nodes"};
 constexpr absl::string_view kTopologyRequired[] = {"name", "nodes"};
-constexpr absl::string_view kNetworkKeys[] = {"name", "cidr"};
+constexpr absl::string_view kNetworkKeys[] = {"name", "cidr", "shape"};
+constexpr absl::string_view kShapeKeys[] = {"bandwidth_kbps", "latency_ms", "loss_percent"};
 constexpr absl::string_view kNodeKeys[] = {"name",       "role", "image", "vcpus",
-                                           "memory_mib", "nics", "disks"};
+                                           "memory_mib", "nics", "disks", "covers"};
 constexpr absl::string_view kNodeRequired[] = {"name", "role", "image"};
 constexpr absl::string_view kNicKeys[] = {"network", "address"};
 constexpr absl::string_view kDiskKeys[] = {"name", "size_mib"};
+
+// loss_percent is a decimal number ("0.5"); its range is checked by ValidateTopology.
+absl::Status ReadLossPercent(YamlReader& reader, const YamlMap& map, v1::LinkShape* shape) {
+  const YAML::Node* node = map.Get("loss_percent");
+  if (node == nullptr) return absl::OkStatus();
+  std::string path = map.PathOf("loss_percent");
+  ASSIGN_OR_RETURN(std::string text, reader.String(*node, path));
+  float loss = 0;
+  if (!absl::SimpleAtof(text, &loss)) {
+    return reader.ErrorAt(*node, path,
+                          absl::StrCat("must be a number from 0 to 100, got \"", text, "\""));
+  }
+  shape->set_loss_percent(loss);
+  return absl::OkStatus();
+}
+
+absl::Status ReadShape(YamlReader& reader, const YAML::Node& yaml, const std::string& path,
+                       v1::LinkShape* shape) {
+  ASSIGN_OR_RETURN(YamlMap map, reader.Map(yaml, path, kShapeKeys, {}));
+  uint32_t bandwidth_kbps = 0;
+  uint32_t latency_ms = 0;
+  RETURN_IF_ERROR(map.Uint32("bandwidth_kbps", &bandwidth_kbps));
+  RETURN_IF_ERROR(map.Uint32("latency_ms", &latency_ms));
+  shape->set_bandwidth_kbps(bandwidth_kbps);
+  shape->set_latency_ms(latency_ms);
+  return ReadLossPercent(reader, map, shape);
+}
 
 absl::Status ReadNetwork(YamlReader& reader, const YAML::Node& yaml, const std::string& path,
                          v1::Network* network) {
   ASSIGN_OR_RETURN(YamlMap map, reader.Map(yaml, path, kNetworkKeys, {"name"}));
   RETURN_IF_ERROR(map.String("name", network->mutable_name()));
-  return map.String("cidr", network->mutable_cidr());
+  RETURN_IF_ERROR(map.String("cidr", network->mutable_cidr()));
+  const YAML::Node* shape = map.Get("shape");
+  if (shape == nullptr) return absl::OkStatus();
+  return ReadShape(reader, *shape, map.PathOf("shape"), network->mutable_shape());
 }
 
 absl::Status ReadNic(YamlReader& reader, const YAML::Node& yaml, const std::string& path,
@@ -72,8 +104,12 @@ absl::Status ReadNode(YamlReader& reader, const YAML::Node& yaml, const std::str
   RETURN_IF_ERROR(map.List("nics", [&](const YAML::Node& item, const std::string& item_path) {
     return ReadNic(reader, item, item_path, node->add_nics());
   }));
-  return map.List("disks", [&](const YAML::Node& item, const std::string& item_path) {
+  RETURN_IF_ERROR(map.List("disks", [&](const YAML::Node& item, const std::string& item_path) {
     return ReadDisk(reader, item, item_path, node->add_disks());
+  }));
+  return map.List("covers", [&](const YAML::Node& item, const std::string& item_path) {
+    ASSIGN_OR_RETURN(*node->add_covers(), reader.String(item, item_path));
+    return absl::OkStatus();
   });
 }
 

@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "common/topology/topology_validate.h"
 #include "gmock/gmock.h"
@@ -18,6 +20,7 @@ namespace labrack {
 namespace {
 
 using ::labrack::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
@@ -157,7 +160,7 @@ INSTANTIATE_TEST_SUITE_P(
             "lab.yaml:15: nodes[1].role: ", "unknown role \"webserver\" (must be one of: server"},
         Refusal{"MisspelledKey", LabWithLine(16, "    image: tiny\n    memroy_mib: 256"),
                 "lab.yaml:17: nodes[1].memroy_mib: ",
-                "unknown key (allowed: name, role, image, vcpus, memory_mib, nics, disks)"},
+                "unknown key (allowed: name, role, image, vcpus, memory_mib, nics, disks, covers)"},
         Refusal{"KeyGivenTwice", LabWithLine(16, "    image: tiny\n    image: other"),
                 "lab.yaml:17: nodes[1].image: ", "key given twice (first on line 16)"},
         Refusal{"MissingImage", LabWithLine(16, "    # no image"),
@@ -202,6 +205,94 @@ TEST(TopologyYaml, ErrorsWithoutARecordedFieldStillNameTheDocumentLine) {
   EXPECT_THAT(ParseTopologyYaml("name: lab\nnodes: []\n", "lab.yaml"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        StartsWith("lab.yaml:2: nodes: must list 1 to 32 nodes, got 0")));
+}
+
+TEST(TopologyYaml, ReadsANodesCoversList) {
+  absl::StatusOr<v1::Topology> topology = ParseTopologyYaml(R"(name: lab
+nodes:
+  - name: storage
+    role: storage
+    image: tiny
+    covers: [junior.ops.3.3.1, junior.ops.3.3.2]
+)",
+                                                            "lab.yaml");
+  ASSERT_OK(topology);
+  EXPECT_THAT(topology->nodes(0).covers(), ElementsAre("junior.ops.3.3.1", "junior.ops.3.3.2"));
+}
+
+TEST(TopologyYaml, RefusesAnUnknownCoversIdNamingItsLine) {
+  EXPECT_THAT(ParseTopologyYaml(R"(name: lab
+nodes:
+  - name: storage
+    role: storage
+    image: tiny
+    covers:
+      - junior.ops.3.3.1
+      - junior.ops.9.9.9
+)",
+                                "lab.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       StartsWith("lab.yaml:8: nodes[0].covers[1]: unknown catalogue item "
+                                  "\"junior.ops.9.9.9\"")));
+  EXPECT_THAT(
+      ParseTopologyYaml("name: lab\nnodes: [{name: a, role: server, image: tiny, "
+                        "covers: {a: b}}]\n",
+                        "lab.yaml"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("nodes[0].covers: must be a list")));
+}
+
+// Two sites joined by a WAN; line numbers below refer to this text.
+constexpr char kTwoSites[] = R"(name: sites
+networks:
+  - name: wan
+    shape: {bandwidth_kbps: 10000, latency_ms: 40, loss_percent: 0.5}
+nodes:
+  - {name: r1, role: router, image: tiny, nics: [{network: wan}]}
+  - {name: r2, role: router, image: tiny, nics: [{network: wan}]}
+)";
+
+TEST(TopologyYaml, ReadsANetworksLinkShape) {
+  absl::StatusOr<v1::Topology> topology = ParseTopologyYaml(kTwoSites, "sites.yaml");
+  ASSERT_OK(topology);
+  ASSERT_TRUE(topology->networks(0).has_shape());
+  EXPECT_EQ(topology->networks(0).shape().bandwidth_kbps(), 10000u);
+  EXPECT_EQ(topology->networks(0).shape().latency_ms(), 40u);
+  EXPECT_FLOAT_EQ(topology->networks(0).shape().loss_percent(), 0.5f);
+}
+
+TEST(TopologyYaml, RefusesBadLinkShapesNamingLineFieldAndRule) {
+  auto with_shape = [](const std::string& shape) {
+    return absl::StrReplaceAll(
+        kTwoSites, {{"{bandwidth_kbps: 10000, latency_ms: 40, loss_percent: 0.5}", shape}});
+  };
+  EXPECT_THAT(ParseTopologyYaml(with_shape("{latency_ms: -5}"), "sites.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(StartsWith("sites.yaml:4: networks[0].shape.latency_ms"),
+                             HasSubstr("whole number"))));
+  EXPECT_THAT(ParseTopologyYaml(with_shape("{latency_ms: 20000}"), "sites.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       StartsWith("sites.yaml:4: networks[0].shape.latency_ms: must be 0 to "
+                                  "10000 ms")));
+  EXPECT_THAT(ParseTopologyYaml(with_shape("{loss_percent: lots}"), "sites.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       StartsWith("sites.yaml:4: networks[0].shape.loss_percent: must be a "
+                                  "number")));
+  EXPECT_THAT(ParseTopologyYaml(with_shape("{loss_percent: 150}"), "sites.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("networks[0].shape.loss_percent: must be a percentage")));
+  EXPECT_THAT(ParseTopologyYaml(with_shape("{jitter_ms: 5}"), "sites.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("networks[0].shape.jitter_ms"), HasSubstr("unknown key"))));
+}
+
+TEST(TopologyYaml, RefusesAShapedNetworkWithAThirdNic) {
+  std::string yaml = absl::StrCat(
+      kTwoSites, "  - {name: r3, role: router, image: tiny, nics: [{network: wan}]}\n");
+  EXPECT_THAT(ParseTopologyYaml(yaml, "sites.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(StartsWith("sites.yaml:4: networks[0].shape: a shaped network must "
+                                        "join exactly two NICs"),
+                             HasSubstr("got 3"))));
 }
 
 }  // namespace

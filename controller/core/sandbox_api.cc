@@ -9,6 +9,7 @@
 #include "common/names.h"
 #include "common/status_macros.h"
 #include "common/topology/topology_validate.h"
+#include "controller/core/image_overrides.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace labrack::controller {
@@ -40,6 +41,7 @@ v1::Sandbox NewSandbox(const v1::CreateSandboxRequest& request, const v1::Topolo
   s.set_topology_version(record.version());
   s.set_candidate(request.candidate());
   *s.mutable_labels() = request.labels();
+  *s.mutable_image_overrides() = request.image_overrides();
   s.set_phase(v1::SANDBOX_PHASE_SCHEDULED);
   s.set_generation(1);
   s.set_message("waiting for its host to build it");
@@ -47,6 +49,17 @@ v1::Sandbox NewSandbox(const v1::CreateSandboxRequest& request, const v1::Topolo
   *s.mutable_created_at() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(now));
   for (const v1::Node& node : record.topology().nodes()) s.add_nodes()->set_name(node.name());
   return s;
+}
+
+// The answer to a create whose request_id made `earlier`: that sandbox, unless this create
+// asks for other images, which the caller must not mistake for what it asked.
+absl::StatusOr<v1::Sandbox> Replay(const v1::CreateSandboxRequest& request,
+                                   const v1::Sandbox& earlier) {
+  if (SameOverrides(request.image_overrides(), earlier.image_overrides())) return earlier;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "request_id: '", request.request_id(), "' already made sandbox ", earlier.sandbox_id(),
+      " with image_overrides ", FormatOverrides(earlier.image_overrides()), ", not ",
+      FormatOverrides(request.image_overrides()), "; a different create needs a new request_id"));
 }
 
 }  // namespace
@@ -86,11 +99,21 @@ absl::StatusOr<v1::Sandbox> SandboxApi::Create(const v1::CreateSandboxRequest& r
   RETURN_IF_ERROR(ValidateCandidateId("candidate", request.candidate()));
   RETURN_IF_ERROR(ValidateLabels(request.labels()));
   RETURN_IF_ERROR(ValidateRequestId(request.request_id()));
+  // A repeat is answered before looking at what may have changed since the first create
+  // (the topology's latest version, the imported images).
+  if (!request.request_id().empty()) {
+    absl::StatusOr<v1::Sandbox> earlier = store_->GetSandboxByRequestId(request.request_id());
+    if (earlier.ok()) return Replay(request, *earlier);
+    if (!absl::IsNotFound(earlier.status())) return earlier.status();
+  }
   ASSIGN_OR_RETURN(v1::TopologyRecord record,
                    topologies_->Get(request.topology(), request.topology_version()));
+  // The effective topology: placement, image transfer and the worker all see its images.
+  ASSIGN_OR_RETURN(v1::Topology effective,
+                   topologies_->Override(record.topology(), request.image_overrides()));
   // Images may have been removed since the topology was applied.
-  RETURN_IF_ERROR(topologies_->Check(record.topology()));
-  ASSIGN_OR_RETURN(v1::Topology snapshot, WithAssignedAddresses(record.topology()));
+  RETURN_IF_ERROR(topologies_->Check(effective));
+  ASSIGN_OR_RETURN(v1::Topology snapshot, WithAssignedAddresses(effective));
   v1::Sandbox sandbox = NewSandbox(request, record, config_->clock());
   SandboxNeeds needs{sandbox.reserved(), ImagesOf(snapshot)};
   ASSIGN_OR_RETURN(
@@ -98,6 +121,8 @@ absl::StatusOr<v1::Sandbox> SandboxApi::Create(const v1::CreateSandboxRequest& r
       store_->CreateSandbox(sandbox, snapshot, [&](const std::vector<HostRecord>& hosts) {
         return PickHost(HostViews(hosts), needs, config_->policy, config_->clock());
       }));
+  // A concurrent create with the same request_id got there first.
+  if (created.sandbox_id() != sandbox.sandbox_id()) return Replay(request, created);
   wake_(created.sandbox_id());
   return created;
 }

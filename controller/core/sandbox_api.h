@@ -23,8 +23,11 @@ class SandboxApi {
              std::function<void(const std::string&)> wake)
       : store_(store), topologies_(topologies), config_(config), wake_(std::move(wake)) {}
 
-  // SCHEDULED on a host. NotFound for an unknown topology; InvalidArgument for bad names
-  // or labels; ResourceExhausted with needed and free capacity when no host fits.
+  // SCHEDULED on a host, built from the topology with the request's image_overrides
+  // applied (see image_overrides.h). A request_id that made a sandbox already: that
+  // sandbox, or InvalidArgument when its image_overrides differ. NotFound for an unknown
+  // topology; InvalidArgument for bad names, labels or overrides; FailedPrecondition for an
+  // image never imported; ResourceExhausted with needed and free capacity when no host fits.
   absl::StatusOr<v1::Sandbox> Create(const v1::CreateSandboxRequest& request);
   absl::StatusOr<v1::Sandbox> Get(const std::string& sandbox_id);
   absl::StatusOr<std::vector<v1::Sandbox>> List(const v1::ListSandboxesRequest& request);

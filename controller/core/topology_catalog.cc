@@ -1,5 +1,7 @@
 #include "controller/core/topology_catalog.h"
 
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "common/names.h"
 #include "common/status_macros.h"
@@ -7,6 +9,16 @@
 #include "google/protobuf/util/time_util.h"
 
 namespace labrack::controller {
+
+namespace {
+
+absl::Status NeverImported(const std::string& field, const std::string& image) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      field, ": image '", image,
+      "' was never imported; import it first with: labrackctl image import MANIFEST"));
+}
+
+}  // namespace
 
 std::vector<HostView> HostViews(const std::vector<HostRecord>& records) {
   std::vector<HostView> views;
@@ -29,11 +41,19 @@ absl::Status TopologyCatalog::Check(const v1::Topology& topology) const {
   RETURN_IF_ERROR(ValidateTopology(topology));
   for (const v1::Node& node : topology.nodes()) {
     if (images_->Lookup(node.image()).ok()) continue;
-    return absl::FailedPreconditionError(absl::StrCat(
-        "nodes[", node.name(), "].image: image '", node.image(),
-        "' was never imported; import it first with: labrackctl image import MANIFEST"));
+    return NeverImported(absl::StrCat("nodes[", node.name(), "].image"), node.image());
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Topology> TopologyCatalog::Override(const v1::Topology& topology,
+                                                       const ImageOverrides& overrides) const {
+  ASSIGN_OR_RETURN(v1::Topology replaced, WithImageOverrides(topology, overrides));
+  const std::map<std::string, std::string> sorted(overrides.begin(), overrides.end());
+  for (const auto& [key, image] : sorted) {
+    if (!images_->Lookup(image).ok()) return NeverImported(OverrideField(key), image);
+  }
+  return replaced;
 }
 
 absl::StatusOr<v1::ValidateTopologyResponse> TopologyCatalog::Validate(
@@ -49,9 +69,11 @@ absl::StatusOr<v1::ValidateTopologyResponse> TopologyCatalog::Validate(
   return response;
 }
 
-absl::StatusOr<v1::TopologyRecord> TopologyCatalog::Apply(const v1::Topology& topology) {
-  RETURN_IF_ERROR(Check(topology));
-  return store_->PutTopology(topology, config_->clock());
+absl::StatusOr<v1::TopologyRecord> TopologyCatalog::Apply(const v1::Topology& topology,
+                                                          const ImageOverrides& overrides) {
+  ASSIGN_OR_RETURN(v1::Topology replaced, Override(topology, overrides));
+  RETURN_IF_ERROR(Check(replaced));
+  return store_->PutTopology(replaced, config_->clock());
 }
 
 absl::StatusOr<v1::TopologyRecord> TopologyCatalog::Get(const std::string& name,

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "controller/core/controller_config.h"
 #include "controller/core/host_registry.h"
+#include "controller/core/image_overrides.h"
 #include "controller/store/store.h"
 #include "labrack/v1/controller.pb.h"
 #include "worker/images/image_cache.h"
@@ -25,8 +26,14 @@ class TopologyCatalog {
   absl::Status Check(const v1::Topology& topology) const;
   // Check(), then what one sandbox needs and which hosts could take one now.
   absl::StatusOr<v1::ValidateTopologyResponse> Validate(const v1::Topology& topology);
-  // Check(), then stores it (a new version only when it changed).
-  absl::StatusOr<v1::TopologyRecord> Apply(const v1::Topology& topology);
+  // WithImageOverrides() (InvalidArgument), FailedPrecondition naming the entry for a
+  // value that was never imported; then the topology with every node's image replaced.
+  absl::StatusOr<v1::Topology> Override(const v1::Topology& topology,
+                                        const ImageOverrides& overrides) const;
+  // Override(), Check() of the result, then stores the result (a new version only when
+  // it changed).
+  absl::StatusOr<v1::TopologyRecord> Apply(const v1::Topology& topology,
+                                           const ImageOverrides& overrides = {});
   // NotFound, with a hint to apply it, for an unknown name or version.
   absl::StatusOr<v1::TopologyRecord> Get(const std::string& name, uint64_t version);
   absl::StatusOr<std::vector<v1::TopologyRecord>> List();

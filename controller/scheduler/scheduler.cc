@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "absl/status/status.h"
+#include "common/topology/link_shape.h"
 #include "controller/scheduler/host_filter.h"
 #include "controller/scheduler/host_score.h"
 #include "controller/scheduler/no_fit_message.h"
@@ -23,6 +24,8 @@ using scheduler_internal::Judge;
 // them (RAID exercises do), and running out of disk mid-exam is worse than a refusal.
 // Overlays on the base images are thin copies that start near empty and are not counted;
 // the image cache's disk is the worker's own concern.
+// Every shaped network counts one link-emulator guest: a host without netem runs one, and
+// the scheduler does not know yet which host it picks (a simple, safe upper bound).
 v1::Capacity NeedsOf(const v1::Topology& topology) {
   uint64_t vcpus = 0;
   uint64_t memory_mib = 0;
@@ -31,6 +34,11 @@ v1::Capacity NeedsOf(const v1::Topology& topology) {
     vcpus += node.vcpus();
     memory_mib += node.memory_mib();
     for (const v1::Disk& disk : node.disks()) disk_mib += disk.size_mib();
+  }
+  for (const v1::Network& network : topology.networks()) {
+    if (!IsShaped(network)) continue;
+    vcpus += kLinkEmulatorVcpus;
+    memory_mib += kLinkEmulatorMemoryMib;
   }
   v1::Capacity needs;
   // Saturates rather than wraps; such a topology is refused by every host anyway.
@@ -42,11 +50,15 @@ v1::Capacity NeedsOf(const v1::Topology& topology) {
 }
 
 // Nodes without an image are left out: topology validation rejects them, and an empty name
-// would only make every host miss the locality bonus.
+// would only make every host miss the locality bonus. A shaped network adds the link
+// emulator's image, so that it is distributed to hosts like any other.
 std::vector<std::string> ImagesOf(const v1::Topology& topology) {
   std::vector<std::string> images;
   for (const v1::Node& node : topology.nodes()) {
     if (!node.image().empty()) images.push_back(node.image());
+  }
+  for (const v1::Network& network : topology.networks()) {
+    if (IsShaped(network)) images.push_back(kLinkEmulatorImage);
   }
   std::sort(images.begin(), images.end());
   images.erase(std::unique(images.begin(), images.end()), images.end());

@@ -46,8 +46,9 @@ struct HostView {
 };
 
 // What a topology reserves on a host: sum of its nodes' vCPUs and memory, and the size of
-// its blank disks.
+// its blank disks, plus one link emulator (common/topology/link_shape.h) per shaped network.
 v1::Capacity NeedsOf(const v1::Topology& topology);
+// The images its nodes use, each once, sorted; with "linkemu" when a network is shaped.
 std::vector<std::string> ImagesOf(const v1::Topology& topology);
 
 // The best host for `needs`, or ResourceExhausted with a message that names the needed

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "common/topology/link_shape.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
@@ -327,6 +328,51 @@ TEST(NeedsOf, EmptyTopologyNeedsNothing) {
 TEST(ImagesOf, ListsEachImageOnceSorted) {
   EXPECT_THAT(ImagesOf(Parse<v1::Topology>(kSmokeTopology)), ElementsAre("router", "tiny"));
   EXPECT_THAT(ImagesOf(v1::Topology()), IsEmpty());
+}
+
+// Two sites joined by a shaped WAN, plus an unshaped LAN.
+const char kTwoSitesTopology[] = R"pb(
+  name: "two-sites"
+  networks {
+    name: "wan"
+    shape { bandwidth_kbps: 10000 latency_ms: 40 loss_percent: 0.5 }
+  }
+  networks { name: "lan" }
+  nodes {
+    name: "r1"
+    image: "tiny"
+    vcpus: 1
+    memory_mib: 128
+    nics { network: "wan" }
+    nics { network: "lan" }
+  }
+  nodes {
+    name: "r2"
+    image: "tiny"
+    vcpus: 1
+    memory_mib: 128
+    nics { network: "wan" }
+  }
+)pb";
+
+TEST(NeedsOf, ReservesOneLinkEmulatorPerShapedNetwork) {
+  const v1::Topology topology = Parse<v1::Topology>(kTwoSitesTopology);
+  v1::Topology unshaped = topology;
+  unshaped.mutable_networks(0)->clear_shape();
+  const v1::Capacity shaped_needs = NeedsOf(topology);
+  const v1::Capacity plain_needs = NeedsOf(unshaped);
+  EXPECT_EQ(shaped_needs.vcpus(), plain_needs.vcpus() + kLinkEmulatorVcpus);
+  EXPECT_EQ(shaped_needs.memory_mib(), plain_needs.memory_mib() + kLinkEmulatorMemoryMib);
+  EXPECT_EQ(shaped_needs.disk_mib(), plain_needs.disk_mib());
+  EXPECT_GE(kLinkEmulatorMemoryMib, 64u);
+  EXPECT_LE(kLinkEmulatorMemoryMib, 128u);
+}
+
+TEST(ImagesOf, AddsTheLinkEmulatorImageForAShapedNetwork) {
+  v1::Topology topology = Parse<v1::Topology>(kTwoSitesTopology);
+  EXPECT_THAT(ImagesOf(topology), ElementsAre(kLinkEmulatorImage, "tiny"));
+  topology.mutable_networks(0)->clear_shape();
+  EXPECT_THAT(ImagesOf(topology), ElementsAre("tiny"));
 }
 
 }  // namespace

@@ -8,7 +8,7 @@ grpc::ServerUnaryReactor* ControllerService::ApplyTopology(grpc::CallbackServerC
                                                            const v1::ApplyTopologyRequest* req,
                                                            v1::TopologyRecord* resp) {
   return RunDetached(ctx, [this, req, resp]() -> absl::Status {
-    absl::StatusOr<v1::TopologyRecord> r = parts_.topologies->Apply(req->topology());
+    absl::StatusOr<v1::TopologyRecord> r = parts_.topologies->Apply(req->topology(), req->image_overrides());
     if (r.ok()) *resp = *std::move(r);
     return r.status();
   });

@@ -207,6 +207,20 @@ absl::StatusOr<v1::Sandbox> SqliteStore::GetSandbox(const std::string& sandbox_i
   return *std::move(sandbox);
 }
 
+absl::StatusOr<v1::Sandbox> SqliteStore::GetSandboxByRequestId(const std::string& request_id) {
+  if (request_id.empty()) return absl::NotFoundError("an empty request_id names no sandbox");
+  absl::MutexLock lock(&mu_);
+  sqlite3* db = db_.get();
+  ASSIGN_OR_RETURN(std::optional<v1::Sandbox> sandbox,
+                   InTransaction(db, TxKind::kRead, "get sandbox by request id",
+                                 [&] { return ReadSandboxByRequestId(db, request_id); }));
+  if (!sandbox.has_value()) {
+    return absl::NotFoundError(absl::StrCat("no sandbox was created with request_id '",
+                                            request_id, "'"));
+  }
+  return *std::move(sandbox);
+}
+
 absl::StatusOr<v1::Topology> SqliteStore::GetSandboxTopology(const std::string& sandbox_id) {
   absl::MutexLock lock(&mu_);
   sqlite3* db = db_.get();

@@ -63,6 +63,7 @@ class SqliteStore : public Store {
                                             const v1::Topology& topology,
                                             const PlaceFn& place) override;
   absl::StatusOr<v1::Sandbox> GetSandbox(const std::string& sandbox_id) override;
+  absl::StatusOr<v1::Sandbox> GetSandboxByRequestId(const std::string& request_id) override;
   absl::StatusOr<v1::Topology> GetSandboxTopology(const std::string& sandbox_id) override;
   absl::StatusOr<std::vector<v1::Sandbox>> ListSandboxes(const SandboxFilter& filter) override;
   absl::StatusOr<v1::Sandbox> UpdateSandbox(const std::string& sandbox_id,

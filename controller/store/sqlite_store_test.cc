@@ -257,6 +257,19 @@ TEST_F(SandboxStore, SameRequestIdReturnsTheFirstSandboxWithoutPlacing) {
   EXPECT_THAT(store_->ListEvents(0, "", 0), IsOkAndHolds(SizeIs(1)));
 }
 
+TEST_F(SandboxStore, GetByRequestIdFindsTheSandboxThatCreateMade) {
+  v1::Sandbox sandbox = NewSandbox("0000000a", 512, "req-1");
+  (*sandbox.mutable_image_overrides())["debian-server"] = "tiny";
+  ASSERT_OK(store_->CreateSandbox(sandbox, WebTopology(), PlaceOn("h1")));
+  ASSERT_OK(store_->CreateSandbox(NewSandbox("0000000b"), WebTopology(), PlaceOn("h1")));
+  absl::StatusOr<v1::Sandbox> found = store_->GetSandboxByRequestId("req-1");
+  ASSERT_OK(found);
+  EXPECT_EQ(found->sandbox_id(), "0000000a");
+  EXPECT_EQ(found->image_overrides().at("debian-server"), "tiny");
+  EXPECT_THAT(store_->GetSandboxByRequestId("req-2"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store_->GetSandboxByRequestId(""), StatusIs(absl::StatusCode::kNotFound));
+}
+
 TEST_F(SandboxStore, SandboxesWithoutRequestIdDoNotCollide) {
   ASSERT_OK(store_->CreateSandbox(NewSandbox("0000000a"), WebTopology(), PlaceOn("h1")));
   ASSERT_OK(store_->CreateSandbox(NewSandbox("0000000b"), WebTopology(), PlaceOn("h1")));

@@ -86,6 +86,8 @@ class Store {
                                                     const PlaceFn& place) = 0;
   // NotFound for an unknown id.
   virtual absl::StatusOr<v1::Sandbox> GetSandbox(const std::string& sandbox_id) = 0;
+  // The sandbox a create with this non-empty request_id made. NotFound when none did.
+  virtual absl::StatusOr<v1::Sandbox> GetSandboxByRequestId(const std::string& request_id) = 0;
   // The topology a sandbox was created from, as it was then (with addresses assigned).
   virtual absl::StatusOr<v1::Topology> GetSandboxTopology(const std::string& sandbox_id) = 0;
   // Sorted by creation time, oldest first.

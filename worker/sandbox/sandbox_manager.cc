@@ -1,5 +1,6 @@
 #include "worker/sandbox/sandbox_manager.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "absl/strings/match.h"
@@ -8,6 +9,7 @@
 #include "common/parallel.h"
 #include "common/status_macros.h"
 #include "common/topology/topology_validate.h"
+#include "worker/sandbox/link_emulation.h"
 #include "worker/sandbox/serial_log.h"
 
 namespace labrack::worker {
@@ -19,6 +21,20 @@ constexpr char kDefaultMarker[] = "LABRACK-READY";
 constexpr absl::Duration kReadyPoll = absl::Milliseconds(100);
 
 // Creates an object, replacing a leftover of the same name (from a crash mid-create).
+// Latency and loss on the host side of the NICs (hosts whose kernel has netem) are not
+// implemented yet; such hosts refuse those links rather than build them unshaped.
+absl::Status CheckBuildable(const SandboxPlan& plan) {
+  for (const NodePlan& node : plan.nodes) {
+    for (const DomainNic& nic : node.domain.nics) {
+      if (nic.host_netem.empty()) continue;
+      return absl::FailedPreconditionError(absl::StrCat(
+          "node ", node.node, ": a link with latency or loss on a host whose kernel has netem "
+          "needs host-side tc netem, which this worker does not implement yet"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 template <typename CreateFn, typename RemoveFn>
 absl::Status CreateReplacing(CreateFn create, RemoveFn remove) {
   absl::Status s = create();
@@ -65,6 +81,7 @@ PlanContext SandboxManager::ContextFor(const std::string& sandbox_id) const {
   ctx.pool_dir = absl::StrCat(config_.state_dir, "/volumes");
   ctx.sandbox_dir = SandboxDir(sandbox_id);
   ctx.domain_type = config_.domain_type;
+  ctx.host_has_netem = config_.host_has_netem;
   ctx.resolve_image = [this](const std::string& name) { return images_->Lookup(name); };
   return ctx;
 }
@@ -75,9 +92,19 @@ std::shared_ptr<SandboxManager::Entry> SandboxManager::Find(const std::string& s
   return it == entries_.end() ? nullptr : it->second;
 }
 
+std::vector<v1::Node> SandboxManager::HiddenNodes(const v1::Topology& topology) const {
+  std::vector<v1::Node> nodes;
+  for (EmulatedLink& link : EmulatedLinks(topology, config_.host_has_netem)) {
+    nodes.push_back(std::move(link.emulator));
+  }
+  return nodes;
+}
+
 void SandboxManager::SetMarkers(Entry& entry, const v1::SandboxSpec& spec) {
   entry.markers.clear();
-  for (const v1::Node& node : spec.topology().nodes()) {
+  std::vector<v1::Node> nodes(spec.topology().nodes().begin(), spec.topology().nodes().end());
+  for (v1::Node& node : HiddenNodes(spec.topology())) nodes.push_back(std::move(node));
+  for (const v1::Node& node : nodes) {
     absl::StatusOr<CachedImage> image = images_->Lookup(node.image());
     std::string marker = image.ok() ? image->manifest.readiness().serial_marker() : "";
     entry.markers[node.name()] = marker.empty() ? kDefaultMarker : marker;
@@ -126,6 +153,7 @@ absl::StatusOr<v1::SandboxStatus> SandboxManager::CreateSandbox(const v1::Sandbo
   PlanContext ctx = ContextFor(spec.sandbox_id());
   // Plan before admitting: a bad spec or a missing image changes nothing.
   ASSIGN_OR_RETURN(SandboxPlan plan, PlanSandbox(spec, ctx));
+  RETURN_IF_ERROR(CheckBuildable(plan));
   bool existing = false;
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Admit(spec, &existing));
   if (!existing) {
@@ -189,6 +217,7 @@ absl::StatusOr<v1::SandboxStatus> SandboxManager::ResetSandbox(const std::string
   }
   spec.set_generation(target_generation);
   ASSIGN_OR_RETURN(SandboxPlan plan, PlanSandbox(spec, ContextFor(sandbox_id)));
+  RETURN_IF_ERROR(CheckBuildable(plan));
   {
     absl::MutexLock lock(&entry->mu);
     entry->phase = v1::SANDBOX_PHASE_RESETTING;
@@ -333,7 +362,7 @@ v1::NodeStatus SandboxManager::ObserveNode(Entry& entry, const v1::Node& node) {
   return ns;
 }
 
-v1::SandboxStatus SandboxManager::Observe(Entry& entry) {
+v1::SandboxStatus SandboxManager::Observe(Entry& entry, std::vector<v1::NodeStatus>* hidden) {
   absl::MutexLock lock(&entry.mu);
   v1::SandboxStatus st;
   st.set_sandbox_id(entry.spec.sandbox_id());
@@ -341,13 +370,26 @@ v1::SandboxStatus SandboxManager::Observe(Entry& entry) {
   st.set_session_id(entry.spec.session_id());
   st.set_candidate(entry.spec.candidate());
   st.set_topology(entry.spec.topology().name());
+  std::vector<EmulatedLink> links = EmulatedLinks(entry.spec.topology(), config_.host_has_netem);
   for (const v1::Network& net : entry.spec.topology().networks()) {
-    st.add_networks(NetworkName(entry.spec.sandbox_id(), net.name()));
+    auto link = std::find_if(links.begin(), links.end(),
+                             [&](const EmulatedLink& l) { return l.network == net.name(); });
+    if (link == links.end()) {
+      st.add_networks(NetworkName(entry.spec.sandbox_id(), net.name()));
+      continue;
+    }
+    st.add_networks(NetworkName(entry.spec.sandbox_id(), link->half_a));
+    st.add_networks(NetworkName(entry.spec.sandbox_id(), link->half_b));
   }
   bool all_ready = true;
   for (const v1::Node& node : entry.spec.topology().nodes()) {
     *st.add_nodes() = ObserveNode(entry, node);
     all_ready = all_ready && st.nodes().rbegin()->phase() == v1::NODE_PHASE_READY;
+  }
+  for (const EmulatedLink& link : links) {
+    v1::NodeStatus ns = ObserveNode(entry, link.emulator);
+    all_ready = all_ready && ns.phase() == v1::NODE_PHASE_READY;
+    if (hidden != nullptr) hidden->push_back(std::move(ns));
   }
   if (entry.phase == v1::SANDBOX_PHASE_PROVISIONING && all_ready) {
     entry.phase = v1::SANDBOX_PHASE_READY;
@@ -364,11 +406,13 @@ absl::StatusOr<v1::SandboxStatus> SandboxManager::WaitReady(Entry& entry) {
     deadline = entry.started + config_.ready_timeout;
   }
   for (;;) {
-    v1::SandboxStatus st = Observe(entry);
+    std::vector<v1::NodeStatus> nodes;
+    v1::SandboxStatus st = Observe(entry, &nodes);
     if (st.phase() != v1::SANDBOX_PHASE_PROVISIONING) return st;
+    nodes.insert(nodes.begin(), st.nodes().begin(), st.nodes().end());
     // A node whose domain vanished, stopped or crashed (e.g. a worker killed half-way
     // through the build) will never get ready: say so now rather than at the deadline.
-    for (const v1::NodeStatus& n : st.nodes()) {
+    for (const v1::NodeStatus& n : nodes) {
       if (n.phase() != v1::NODE_PHASE_MISSING && n.phase() != v1::NODE_PHASE_FAILED &&
           n.phase() != v1::NODE_PHASE_STOPPED) {
         continue;
@@ -383,7 +427,7 @@ absl::StatusOr<v1::SandboxStatus> SandboxManager::WaitReady(Entry& entry) {
     }
     if (absl::Now() >= deadline) {
       std::string late;
-      for (const v1::NodeStatus& n : st.nodes()) {
+      for (const v1::NodeStatus& n : nodes) {
         if (n.phase() != v1::NODE_PHASE_READY) absl::StrAppend(&late, late.empty() ? "" : ", ", n.name());
       }
       absl::MutexLock lock(&entry.mu);
@@ -403,7 +447,10 @@ v1::Capacity SandboxManager::Allocated() {
   absl::MutexLock lock(&mu_);
   for (const auto& [id, entry] : entries_) {
     absl::MutexLock entry_lock(&entry->mu);
-    for (const v1::Node& node : entry->spec.topology().nodes()) {
+    std::vector<v1::Node> nodes(entry->spec.topology().nodes().begin(),
+                                entry->spec.topology().nodes().end());
+    for (v1::Node& node : HiddenNodes(entry->spec.topology())) nodes.push_back(std::move(node));
+    for (const v1::Node& node : nodes) {
       cap.set_vcpus(cap.vcpus() + node.vcpus());
       cap.set_memory_mib(cap.memory_mib() + node.memory_mib());
       for (const v1::Disk& d : node.disks()) cap.set_disk_mib(cap.disk_mib() + d.size_mib());

@@ -29,6 +29,9 @@ struct WorkerConfig {
   DomainType domain_type = DomainType::kQemu;
   // How long a guest may take to print its readiness marker.
   absl::Duration ready_timeout = absl::Seconds(120);
+  // Whether the host kernel has netem (see PlanContext::host_has_netem). Last, so that
+  // aggregate initialisations of the fields above stay valid.
+  bool host_has_netem = false;
 };
 
 class SandboxManager {
@@ -88,7 +91,11 @@ class SandboxManager {
   absl::Status Rebuild(const SandboxPlan& plan);
   absl::Status RemoveObjects(const std::string& sandbox_id, bool* existed);
 
-  v1::SandboxStatus Observe(Entry& entry);
+  // `hidden`, when given, receives the status of the hidden link emulators, which count for
+  // readiness but are not the candidate's nodes.
+  v1::SandboxStatus Observe(Entry& entry, std::vector<v1::NodeStatus>* hidden = nullptr);
+  // The sandbox's hidden link-emulator nodes on this host.
+  std::vector<v1::Node> HiddenNodes(const v1::Topology& topology) const;
   v1::NodeStatus ObserveNode(Entry& entry, const v1::Node& node) ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
   absl::StatusOr<v1::SandboxStatus> WaitReady(Entry& entry);
   void SetMarkers(Entry& entry, const v1::SandboxSpec& spec) ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);

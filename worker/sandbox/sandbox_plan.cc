@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <map>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -9,7 +10,9 @@
 #include "absl/strings/str_join.h"
 #include "common/names.h"
 #include "common/status_macros.h"
+#include "common/topology/link_shape.h"
 #include "common/topology/topology_validate.h"
+#include "worker/sandbox/link_emulation.h"
 
 namespace labrack::worker {
 namespace {
@@ -34,8 +37,21 @@ ObjectTag TagFor(const v1::SandboxSpec& spec, const PlanContext& ctx, const std:
 
 std::string AddressOnly(const std::string& cidr) { return cidr.substr(0, cidr.find('/')); }
 
+using ShapeMap = std::map<std::string, v1::LinkShape>;  // network name -> its shape
+
+// On a host with netem, both ends of a shaped link get bandwidth (libvirt <bandwidth>) and
+// delay and loss on the host side of the NIC. Without netem the link emulator does it all.
+void ShapeNic(const ShapeMap& shapes, const std::string& network, const PlanContext& ctx,
+              DomainNic& nic) {
+  auto it = shapes.find(network);
+  if (it == shapes.end() || !ctx.host_has_netem) return;
+  nic.bandwidth_kbytes_per_s = BandwidthKbytesPerS(it->second.bandwidth_kbps());
+  nic.host_netem = NetemTcArgs(it->second);
+}
+
 absl::StatusOr<NodePlan> PlanNode(const v1::SandboxSpec& spec, const v1::Node& node,
-                                  const PlanContext& ctx, const std::string& spec_json) {
+                                  const PlanContext& ctx, const std::string& spec_json,
+                                  const ShapeMap& shapes) {
   ASSIGN_OR_RETURN(CachedImage image, ctx.resolve_image(node.image()));
   NodePlan plan;
   plan.node = node.name();
@@ -69,18 +85,61 @@ absl::StatusOr<NodePlan> PlanNode(const v1::SandboxSpec& spec, const v1::Node& n
   std::vector<std::string> ip_args;
   for (int i = 0; i < node.nics_size(); ++i) {
     const v1::Nic& nic = node.nics(i);
-    DomainNic dn{NetworkName(spec.sandbox_id(), nic.network()),
-                 NicMac(spec.sandbox_id(), node.name(), i), ""};
+    DomainNic dn;
+    dn.network = NetworkName(spec.sandbox_id(), nic.network());
+    dn.mac = NicMac(spec.sandbox_id(), node.name(), i);
     if (!nic.address().empty()) {
       ip_args.push_back(absl::StrCat(dn.mac, "=", nic.address()));
       plan.addresses.push_back(nic.address());
       if (!MayForward(node.role())) dn.filter_ip = AddressOnly(nic.address());
     }
+    ShapeNic(shapes, nic.network(), ctx, dn);
     d.nics.push_back(dn);
   }
   d.cmdline = absl::StrCat(image.manifest.cmdline(), " labrack.node=", node.name());
   if (!ip_args.empty()) absl::StrAppend(&d.cmdline, " labrack.ip=", absl::StrJoin(ip_args, ","));
   return plan;
+}
+
+// Replaces the emulated link's network by its two halves: the first NIC on it (in node
+// order) moves to half a, the second to half b, and the emulator joins both.
+absl::Status SplitLink(const v1::SandboxSpec& spec, const EmulatedLink& link, int extra_index,
+                       const PlanContext& ctx, const std::string& spec_json, SandboxPlan& plan) {
+  const std::string& id = spec.sandbox_id();
+  std::string whole = NetworkName(id, link.network);
+  for (NetworkSpec& net : plan.networks) {
+    if (net.name != whole) continue;
+    NetworkSpec b = net;
+    net.name = NetworkName(id, link.half_a);
+    b.name = NetworkName(id, link.half_b);
+    b.bridge = BridgeName(id, extra_index);
+    plan.networks.push_back(b);
+    break;
+  }
+  int ends = 0;
+  for (NodePlan& node : plan.nodes) {
+    for (DomainNic& nic : node.domain.nics) {
+      if (nic.network != whole) continue;
+      nic.network = NetworkName(id, ends++ == 0 ? link.half_a : link.half_b);
+    }
+  }
+  if (ends != 2) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "topology.networks[", link.network_index, "].shape: a shaped network must join exactly "
+        "two NICs (a point-to-point link), got ", ends));
+  }
+  absl::StatusOr<NodePlan> emulator = PlanNode(spec, link.emulator, ctx, spec_json, {});
+  if (absl::IsNotFound(emulator.status())) {
+    return absl::NotFoundError(absl::StrCat(
+        "topology.networks[", link.network_index, "] \"", link.network, "\" is shaped, which this "
+        "host (no netem in its kernel) does with a guest of image ",
+        kLinkEmulatorImage, ": import it (images/build.sh ", kLinkEmulatorImage, "); ",
+        emulator.status().message()));
+  }
+  if (!emulator.ok()) return emulator.status();
+  absl::StrAppend(&emulator->domain.cmdline, " labrack.netem=", link.netem);
+  plan.nodes.push_back(*std::move(emulator));
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -127,23 +186,31 @@ absl::StatusOr<SandboxPlan> PlanSandbox(const v1::SandboxSpec& input, const Plan
   }
   SandboxPlan plan;
   const v1::Topology& topo = spec.topology();
+  ShapeMap shapes;
   for (int i = 0; i < topo.networks_size(); ++i) {
     NetworkSpec net;
     net.name = NetworkName(spec.sandbox_id(), topo.networks(i).name());
     net.bridge = BridgeName(spec.sandbox_id(), i);
     net.tag = TagFor(spec, ctx, "");
     plan.networks.push_back(net);
+    if (IsShaped(topo.networks(i))) shapes[topo.networks(i).name()] = topo.networks(i).shape();
+  }
+  for (const v1::Node& node : topo.nodes()) {
+    ASSIGN_OR_RETURN(NodePlan np, PlanNode(spec, node, ctx, spec_json, shapes));
+    plan.nodes.push_back(std::move(np));
+  }
+  int extra_index = topo.networks_size();
+  for (const EmulatedLink& link : EmulatedLinks(topo, ctx.host_has_netem)) {
+    RETURN_IF_ERROR(SplitLink(spec, link, extra_index++, ctx, spec_json, plan));
   }
   std::set<std::string> macs;
-  for (const v1::Node& node : topo.nodes()) {
-    ASSIGN_OR_RETURN(NodePlan np, PlanNode(spec, node, ctx, spec_json));
+  for (const NodePlan& np : plan.nodes) {
     for (const DomainNic& nic : np.domain.nics) {
       if (!macs.insert(nic.mac).second) {
         return absl::InternalError(absl::StrCat("MAC collision ", nic.mac, " in sandbox ",
                                                 spec.sandbox_id(), "; rename a node"));
       }
     }
-    plan.nodes.push_back(std::move(np));
   }
   return plan;
 }

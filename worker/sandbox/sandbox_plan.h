@@ -21,6 +21,9 @@ struct PlanContext {
   std::string pool_dir;     // its folder
   std::string sandbox_dir;  // per-sandbox folder for serial logs
   DomainType domain_type = DomainType::kQemu;
+  // Whether the host kernel has netem. Without it, links that ask for latency or loss get
+  // a hidden emulator guest (see link_emulation.h).
+  bool host_has_netem = false;
   // Resolves an image name to its cached artifacts.
   std::function<absl::StatusOr<CachedImage>(const std::string&)> resolve_image;
 };
@@ -35,6 +38,7 @@ struct NodePlan {
 
 struct SandboxPlan {
   std::vector<NetworkSpec> networks;
+  // The topology's nodes in order, then one hidden link emulator per emulated link.
   std::vector<NodePlan> nodes;
 };
 

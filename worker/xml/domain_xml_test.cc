@@ -93,6 +93,7 @@ void ExpectSameSpec(const DomainSpec& got, const DomainSpec& want) {
     EXPECT_EQ(got.nics[i].network, want.nics[i].network) << i;
     EXPECT_EQ(got.nics[i].mac, want.nics[i].mac) << i;
     EXPECT_EQ(got.nics[i].filter_ip, want.nics[i].filter_ip) << i;
+    EXPECT_EQ(got.nics[i].bandwidth_kbytes_per_s, want.nics[i].bandwidth_kbytes_per_s) << i;
   }
   EXPECT_EQ(got.serial_log, want.serial_log);
   EXPECT_EQ(got.tag, want.tag);
@@ -112,6 +113,42 @@ TEST(DomainXml, KernelBootMatchesGolden) {
 
 TEST(DomainXml, KvmMatchesGolden) {
   ExpectMatchesGolden(BuildDomainXml(KvmSpec()), "domain_kvm.xml");
+}
+
+// A router at one end of a shaped WAN (10 Mbit/s): its WAN NIC is rate-limited both ways.
+DomainSpec ShapedLinkSpec() {
+  DomainSpec spec = KernelBootSpec();
+  spec.name = "lr-0123abcd-site1";
+  spec.disks.resize(1);
+  spec.nics = {{"lr-0123abcd-lan", "52:54:00:0a:00:0c", ""},
+               {"lr-0123abcd-wan.a", "52:54:00:0a:01:0c", ""}};
+  spec.nics[1].bandwidth_kbytes_per_s = 1250;
+  spec.tag = SampleTag("site1");
+  return spec;
+}
+
+TEST(DomainXml, ShapedLinkNicMatchesGolden) {
+  ExpectMatchesGolden(BuildDomainXml(ShapedLinkSpec()), "domain_shaped_link.xml");
+}
+
+TEST(DomainXml, LimitsBandwidthOnlyOnTheShapedNicBothWays) {
+  std::string xml = BuildDomainXml(ShapedLinkSpec());
+  EXPECT_THAT(xml, HasSubstr("<source network='lr-0123abcd-wan.a' />\n"
+                             "      <model type='virtio' />\n"
+                             "      <bandwidth>\n"
+                             "        <inbound average='1250' />\n"
+                             "        <outbound average='1250' />\n"
+                             "      </bandwidth>"));
+  EXPECT_EQ(xml.find("<bandwidth>"), xml.rfind("<bandwidth>"));
+  EXPECT_THAT(BuildDomainXml(KernelBootSpec()), Not(HasSubstr("<bandwidth")));
+  ExpectRoundTrip(ShapedLinkSpec());
+}
+
+TEST(ParseDomainXml, RejectsAMalformedBandwidth) {
+  std::string xml = absl::StrReplaceAll(BuildDomainXml(ShapedLinkSpec()),
+                                        {{"<inbound average='1250' />", "<inbound average='x' />"}});
+  EXPECT_THAT(ParseDomainXml(xml), StatusIs(absl::StatusCode::kInvalidArgument,
+                                            HasSubstr("bandwidth average")));
 }
 
 TEST(DomainXml, OnlyKvmPassesTheHostCpuThrough) {
