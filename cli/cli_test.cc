@@ -283,7 +283,7 @@ TEST_F(CliTest, BadFlagsExitTwoWithoutCallingTheController) {
 }
 
 TEST_F(CliTest, AMalformedImageOverrideIsAUsageErrorNamingTheFlag) {
-  for (const std::string& bad : {"debian-server", "=tiny", "debian-server="}) {
+  for (const char* bad : {"debian-server", "=tiny", "debian-server="}) {
     for (std::vector<std::string> args :
          {std::vector<std::string>{"sandbox", "create", "-t", "lab", "-c", "c1"},
           std::vector<std::string>{"topology", "apply", "web.yaml"}}) {
@@ -291,7 +291,7 @@ TEST_F(CliTest, AMalformedImageOverrideIsAUsageErrorNamingTheFlag) {
       CliResult r = Run(args);
       EXPECT_EQ(r.code, kExitUsage) << absl::StrJoin(args, " ");
       EXPECT_THAT(r.err, AllOf(StartsWith("error: "), HasSubstr("--image-override"),
-                               HasSubstr("'" + bad + "'"), HasSubstr("NAME=OTHER")))
+                               HasSubstr(absl::StrCat("'", bad, "'")), HasSubstr("NAME=OTHER")))
           << absl::StrJoin(args, " ");
     }
   }

@@ -65,7 +65,7 @@ struct DomainNic {
   uint64_t bandwidth_kbytes_per_s = 0;
   // netem arguments (tc syntax, e.g. "delay 40ms loss 0.5%") for the host side of this NIC
   // on a host whose kernel has netem; empty: none. Not part of the domain XML.
-  std::string host_netem;
+  std::string host_netem = "";
 };
 
 enum class DomainType { kKvm, kQemu };

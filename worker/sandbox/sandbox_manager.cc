@@ -20,7 +20,6 @@ namespace {
 constexpr char kDefaultMarker[] = "LABRACK-READY";
 constexpr absl::Duration kReadyPoll = absl::Milliseconds(100);
 
-// Creates an object, replacing a leftover of the same name (from a crash mid-create).
 // Latency and loss on the host side of the NICs (hosts whose kernel has netem) are not
 // implemented yet; such hosts refuse those links rather than build them unshaped.
 absl::Status CheckBuildable(const SandboxPlan& plan) {
@@ -35,6 +34,7 @@ absl::Status CheckBuildable(const SandboxPlan& plan) {
   return absl::OkStatus();
 }
 
+// Creates an object, replacing a leftover of the same name (from a crash mid-create).
 template <typename CreateFn, typename RemoveFn>
 absl::Status CreateReplacing(CreateFn create, RemoveFn remove) {
   absl::Status s = create();
