@@ -244,9 +244,10 @@ tiny_build_key() {
   } | sha256sum | cut -d' ' -f1
 }
 
-tiny_up_to_date() {
-  local out="$OUT_ROOT/tiny" file
-  [[ -f $out/.build-key && "$(<"$out/.build-key")" == "$1" ]] || return 1
+# True when recipe $1's published image was built with key $2 and has all its artifacts.
+image_up_to_date() {
+  local out="$OUT_ROOT/$1" file
+  [[ -f $out/.build-key && "$(<"$out/.build-key")" == "$2" ]] || return 1
   for file in vmlinuz initrd.img disk.qcow2 manifest.yaml; do
     [[ -f $out/$file ]] || return 1
   done
@@ -347,7 +348,7 @@ build_tiny() {
   tiny_resolve_inputs
   local key
   key="$(tiny_build_key)"
-  if tiny_up_to_date "$key"; then
+  if image_up_to_date tiny "$key"; then
     echo "tiny: up to date"
     return
   fi

@@ -102,14 +102,6 @@ debian_build_key() {
   } | sha256sum | cut -d' ' -f1
 }
 
-debian_up_to_date() {
-  local out="$OUT_ROOT/$1" file
-  [[ -f $out/.build-key && "$(<"$out/.build-key")" == "$2" ]] || return 1
-  for file in vmlinuz initrd.img disk.qcow2 manifest.yaml; do
-    [[ -f $out/$file ]] || return 1
-  done
-}
-
 # ---------------------------------------------------------------------------------------
 # The root filesystem
 
@@ -322,7 +314,7 @@ debian_build_role() {
   debian_resolve_inputs "$role"
   local key
   key="$(debian_build_key "$role")"
-  if debian_up_to_date "$recipe" "$key"; then
+  if image_up_to_date "$recipe" "$key"; then
     echo "$recipe: up to date"
     return
   fi

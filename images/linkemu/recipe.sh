@@ -37,14 +37,6 @@ linkemu_build_key() {
   } | sha256sum | cut -d' ' -f1
 }
 
-linkemu_up_to_date() {
-  local out="$OUT_ROOT/linkemu" file
-  [[ -f $out/.build-key && "$(<"$out/.build-key")" == "$1" ]] || return 1
-  for file in vmlinuz initrd.img disk.qcow2 manifest.yaml; do
-    [[ -f $out/$file ]] || return 1
-  done
-}
-
 # Downloads and unpacks the kernel, busybox and linkemu/packages under $1/kernel,
 # $1/busybox and $1/userland.
 linkemu_fetch_packages() {
@@ -166,7 +158,7 @@ build_linkemu() {
   linkemu_resolve_inputs
   local key
   key="$(linkemu_build_key)"
-  if linkemu_up_to_date "$key"; then
+  if image_up_to_date linkemu "$key"; then
     echo "linkemu: up to date"
     return
   fi
