@@ -85,7 +85,11 @@ void PrintSandboxDetails(const v1::Sandbox& s, absl::Time now, std::ostream& out
   if (s.nodes().empty()) return;
   out << "\n";
   PrintNodes(s, out);
-  out << "\nConsoles (escape with Ctrl-]):\n";
+  out << "\nConsoles (escape with Ctrl-]";
+  if (!s.console_password().empty()) {
+    out << "; images with a login: root, password " << s.console_password();
+  }
+  out << "):\n";
   for (const v1::NodeStatus& n : s.nodes()) {
     out << "  labrackctl sandbox console " << s.sandbox_id() << " --node " << n.name() << "\n";
   }

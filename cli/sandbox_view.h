@@ -22,8 +22,8 @@ ReadyCount CountReady(const v1::Sandbox& sandbox);
 // ID, PHASE, TOPOLOGY, CANDIDATE, HOST, GEN, READY (n/m), AGE.
 void PrintSandboxTable(const v1::ListSandboxesResponse& resp, absl::Time now, std::ostream& out);
 
-// Fields, a table of nodes (phase, addresses, domain, message) and one
-// "labrackctl sandbox console ID --node N" line per node.
+// Fields, a table of nodes (phase, addresses, domain, message), the console password when
+// the controller sent it, and one "labrackctl sandbox console ID --node N" line per node.
 void PrintSandboxDetails(const v1::Sandbox& sandbox, absl::Time now, std::ostream& out);
 
 }  // namespace labrack::cli

@@ -14,5 +14,7 @@ find_package(SQLite3 REQUIRED)
 # libcrypto for SHA-256 of image artifacts; gRPC already links OpenSSL.
 find_package(OpenSSL REQUIRED)
 pkg_check_modules(LIBVIRT REQUIRED IMPORTED_TARGET libvirt)
+# libxcrypt: SHA-512 crypt(3) hashes of console passwords.
+pkg_check_modules(LIBCRYPT REQUIRED IMPORTED_TARGET libcrypt)
 
 find_program(LABRACK_GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)

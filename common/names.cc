@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace labrack {
 namespace {
@@ -95,6 +96,18 @@ absl::Status ValidateFileName(absl::string_view field, absl::string_view name) {
   return absl::OkStatus();
 }
 
+absl::Status ValidatePasswordHash(absl::string_view field, absl::string_view hash) {
+  constexpr absl::string_view kRule =
+      "must be a crypt(3) hash: '$' then at most 255 characters of A-Z, a-z, 0-9, '.', '/' and '$'";
+  if (hash.size() < 2 || hash.size() > 256 || hash[0] != '$') return Invalid(field, hash, kRule);
+  for (char c : hash) {
+    if (!absl::ascii_isalnum(c) && c != '.' && c != '/' && c != '$') {
+      return Invalid(field, hash, kRule);
+    }
+  }
+  return absl::OkStatus();
+}
+
 std::string Sandbox8(absl::string_view sandbox_id) {
   return std::string(sandbox_id.substr(0, 8));
 }
@@ -109,6 +122,11 @@ std::string NetworkName(absl::string_view sandbox_id, absl::string_view network)
 
 std::string BridgeName(absl::string_view sandbox_id, int network_index) {
   return absl::StrCat("lr", Sandbox8(sandbox_id), network_index);
+}
+
+std::string TapName(absl::string_view sandbox_id, int node_index, int nic_index) {
+  return absl::StrFormat("lr%sv%02x%02x", Sandbox8(sandbox_id), node_index & 0xff,
+                         nic_index & 0xff);
 }
 
 }  // namespace labrack

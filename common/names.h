@@ -26,6 +26,9 @@ absl::Status ValidateImageName(absl::string_view field, absl::string_view name);
 absl::Status ValidateCandidateId(absl::string_view field, absl::string_view id);
 // Lowercase hex SHA-256 (64 characters).
 absl::Status ValidateSha256(absl::string_view field, absl::string_view hex);
+// A crypt(3) hash as labrack makes them ("$6$<salt>$<hash>"): '$' then up to 255 characters
+// of [A-Za-z0-9./$]. It goes onto a kernel command line, where a space would add arguments.
+absl::Status ValidatePasswordHash(absl::string_view field, absl::string_view hash);
 // A plain file name inside one folder: [A-Za-z0-9._-], 1 to 128, not "." or "..".
 absl::Status ValidateFileName(absl::string_view field, absl::string_view name);
 
@@ -37,6 +40,9 @@ std::string DomainName(absl::string_view sandbox_id, absl::string_view node);
 std::string NetworkName(absl::string_view sandbox_id, absl::string_view network);
 // lr<sandbox8><index>: at most 15 characters, Linux's limit for interface names.
 std::string BridgeName(absl::string_view sandbox_id, int network_index);
+// lr<sandbox8>v<node index><NIC index>, each index two hex digits: the host-side tap of a
+// NIC that labrack shapes with tc (15 characters; indexes must be below 256).
+std::string TapName(absl::string_view sandbox_id, int node_index, int nic_index);
 // Prefix shared by every libvirt object labrack names.
 inline constexpr absl::string_view kObjectPrefix = "lr-";
 

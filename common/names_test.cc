@@ -55,12 +55,28 @@ TEST(FileName, RefusesDotsAndSlashes) {
   }
 }
 
+TEST(PasswordHash, AllowsCryptHashesOnlyAsNothingCanReachTheKernelCommandLine) {
+  EXPECT_OK(ValidatePasswordHash("console_password_hash",
+                                 "$6$Qb3x9.Zf/k2$ZCo3m8bV1Zq0J6kG.7fT0mO1uY5c2a"));
+  for (const char* bad : {"", "$", "6$salt$hash", "$6$salt$hash labrack.node=x", "$6$a\nb",
+                          "$6$salt$h\"ash"}) {
+    EXPECT_THAT(ValidatePasswordHash("console_password_hash", bad),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("console_password_hash")))
+        << bad;
+  }
+  EXPECT_THAT(ValidatePasswordHash("h", "$" + std::string(256, 'a')),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
 TEST(DerivedNames, FollowTheDesign) {
   const std::string id = "6f1c2a9e-8d3b-4f6a-9c1d-2e3f4a5b6c7d";
   EXPECT_EQ(DomainName(id, "server"), "lr-6f1c2a9e-server");
   EXPECT_EQ(NetworkName(id, "lan"), "lr-6f1c2a9e-lan");
   EXPECT_EQ(BridgeName(id, 3), "lr6f1c2a9e3");
   EXPECT_LE(BridgeName(id, 99999).size(), 15u);
+  EXPECT_EQ(TapName(id, 0, 1), "lr6f1c2a9ev0001");
+  EXPECT_EQ(TapName(id, 31, 15), "lr6f1c2a9ev1f0f");
+  EXPECT_LE(TapName(id, 255, 255).size(), 15u);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libvirt-dev libpugixml-dev libyaml-cpp-dev libsqlite3-dev libcli11-dev libspdlog-dev
   libfmt-dev libssl-dev libgtest-dev libgmock-dev googletest libbenchmark-dev
+  libcrypt-dev  # crypt(3) for console password hashes
   # hypervisor
   libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils dnsmasq-base
   iproute2 iptables ebtables

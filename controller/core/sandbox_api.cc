@@ -9,6 +9,7 @@
 #include "common/names.h"
 #include "common/status_macros.h"
 #include "common/topology/topology_validate.h"
+#include "controller/core/console_password.h"
 #include "controller/core/image_overrides.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -115,6 +116,9 @@ absl::StatusOr<v1::Sandbox> SandboxApi::Create(const v1::CreateSandboxRequest& r
   RETURN_IF_ERROR(topologies_->Check(effective));
   ASSIGN_OR_RETURN(v1::Topology snapshot, WithAssignedAddresses(effective));
   v1::Sandbox sandbox = NewSandbox(request, record, config_->clock());
+  ASSIGN_OR_RETURN(ConsolePassword password, NewConsolePassword());
+  sandbox.set_console_password(password.password);
+  sandbox.set_console_password_hash(password.hash);
   SandboxNeeds needs{sandbox.reserved(), ImagesOf(snapshot)};
   ASSIGN_OR_RETURN(
       v1::Sandbox created,
@@ -147,7 +151,13 @@ absl::StatusOr<std::vector<v1::Sandbox>> SandboxApi::List(const v1::ListSandboxe
   filter.labels = {request.labels().begin(), request.labels().end()};
   filter.include_destroyed =
       request.include_destroyed() || request.phase() == v1::SANDBOX_PHASE_DESTROYED;
-  return store_->ListSandboxes(filter);
+  ASSIGN_OR_RETURN(std::vector<v1::Sandbox> sandboxes, store_->ListSandboxes(filter));
+  // A list goes to whoever watches the room; a console password only to its sandbox's owner.
+  for (v1::Sandbox& s : sandboxes) {
+    s.clear_console_password();
+    s.clear_console_password_hash();
+  }
+  return sandboxes;
 }
 
 absl::StatusOr<v1::Sandbox> SandboxApi::Reset(const std::string& sandbox_id) {

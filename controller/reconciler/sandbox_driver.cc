@@ -28,6 +28,7 @@ v1::SandboxSpec SpecOf(const v1::Sandbox& sandbox, const v1::Topology& topology)
   spec.set_session_id(sandbox.session_id());
   spec.set_candidate(sandbox.candidate());
   *spec.mutable_labels() = sandbox.labels();
+  spec.set_console_password_hash(sandbox.console_password_hash());
   return spec;
 }
 

@@ -111,7 +111,7 @@ absl::StatusOr<bool> GrpcWorkerClient::DestroySandbox(const std::string& sandbox
   v1::WorkerDestroySandboxRequest req;
   req.set_sandbox_id(sandbox_id);
   v1::WorkerDestroySandboxResponse resp;
-  absl::Status status = CallWithin(options_.quick_deadline, [&](grpc::ClientContext* ctx) {
+  absl::Status status = CallWithin(options_.destroy_deadline, [&](grpc::ClientContext* ctx) {
     return stub_->DestroySandbox(ctx, req, &resp);
   });
   if (!status.ok()) return Annotate(status);

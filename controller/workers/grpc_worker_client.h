@@ -19,8 +19,11 @@
 namespace labrack::controller {
 
 struct WorkerClientOptions {
-  // GetInventory, GetSandbox, DestroySandbox and opening a console.
+  // GetInventory, GetSandbox and opening a console.
   absl::Duration quick_deadline = absl::Seconds(10);
+  // DestroySandbox: stopping and removing every guest of a large sandbox on a busy host
+  // takes longer than a quick call (14 guests: over 10 s on the CI host).
+  absl::Duration destroy_deadline = absl::Minutes(2);
   // EnsureImage, for all of an image's bytes.
   absl::Duration image_deadline = absl::Minutes(30);
   // The longest a console stays attached; after it the relay ends with DeadlineExceeded.

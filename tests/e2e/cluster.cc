@@ -13,9 +13,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/grpc_util.h"
+#include "common/names.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fake_image.h"
 #include "tests/testing/status_matchers.h"
+#include "worker/sandbox/sandbox_plan.h"
 
 namespace labrack::e2e {
 namespace fs = std::filesystem;
@@ -73,7 +75,9 @@ void Cluster::StartController() {
       Bin("labrack-controller"), "--listen", absl::StrCat("127.0.0.1:", port_),
       "--state-dir", dir_ + "/controller", "--port-file", port_file,
       "--host-timeout", absl::StrCat(absl::ToInt64Seconds(options_.host_timeout)),
-      "--heartbeat-interval", "1", "--ready-timeout", "150", "--cpu-overcommit", "8"};
+      "--heartbeat-interval", "1",
+      "--ready-timeout", absl::StrCat(absl::ToInt64Seconds(options_.ready_timeout)),
+      "--cpu-overcommit", absl::StrCat(options_.cpu_overcommit)};
   auto daemon = Daemon::Start(argv, dir_ + "/controller.log");
   ASSERT_OK(daemon);
   controller_ = *std::move(daemon);
@@ -153,6 +157,13 @@ absl::StatusOr<v1::Sandbox> Cluster::WaitForPhase(const std::string& id, v1::San
     absl::SleepFor(absl::Milliseconds(200));
   } while (absl::Now() < deadline);
   return s;
+}
+
+absl::StatusOr<std::unique_ptr<testing::GuestShell>> Cluster::Shell(int i, const std::string& id,
+                                                                    const std::string& node) {
+  std::string sandbox_dir = absl::StrCat(dir_, "/worker-", i, "/sandboxes/", id);
+  return testing::GuestShell::Open(hv_.get(), DomainName(id, node),
+                                   worker::SerialLogPath(sandbox_dir, node));
 }
 
 std::vector<std::string> Cluster::SandboxesOnHost(int i) {

@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "labrack/v1/controller.grpc.pb.h"
 #include "tests/e2e/subprocess.h"
+#include "tests/testing/guest_shell.h"
 #include "worker/hypervisor/libvirt_hypervisor.h"
 
 namespace labrack::e2e {
@@ -21,6 +22,9 @@ namespace labrack::e2e {
 struct ClusterOptions {
   int workers = 2;
   absl::Duration host_timeout = absl::Seconds(6);
+  // The controller's --ready-timeout and --cpu-overcommit.
+  absl::Duration ready_timeout = absl::Seconds(150);
+  int cpu_overcommit = 8;
 };
 
 class Cluster {
@@ -45,6 +49,9 @@ class Cluster {
   // Polls until the sandbox reaches `phase` or `timeout` passes; returns the last state.
   absl::StatusOr<v1::Sandbox> WaitForPhase(const std::string& id, v1::SandboxPhase phase,
                                            absl::Duration timeout);
+  // A shell on the serial console of `node` of sandbox `id`, which runs on host i.
+  absl::StatusOr<std::unique_ptr<testing::GuestShell>> Shell(int i, const std::string& id,
+                                                             const std::string& node);
   // Sandbox ids that host i's libvirt has domains of.
   std::vector<std::string> SandboxesOnHost(int i);
 

@@ -54,7 +54,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const std::vector<std::str
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
   pid_t pid = 0;
   std::vector<char*> args = Argv(argv);
-  int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) return absl::InternalError(absl::StrCat("spawn ", argv[0], ": ", strerror(rc)));
   return std::unique_ptr<Daemon>(new Daemon(pid));
@@ -96,7 +96,7 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const std::string
   pid_t pid = 0;
   std::vector<char*> args = Argv(argv);
   CommandResult result;
-  int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     result.err = absl::StrCat("spawn ", argv[0], ": ", strerror(rc));

@@ -17,7 +17,8 @@ namespace labrack::e2e {
 
 class Daemon {
  public:
-  // Starts argv[0] with stdout and stderr appended to `log_path`.
+  // Starts argv[0] (a path, or a name looked up in PATH) with stdout and stderr appended
+  // to `log_path`.
   static absl::StatusOr<std::unique_ptr<Daemon>> Start(const std::vector<std::string>& argv,
                                                        const std::string& log_path);
   // Kills (SIGKILL) and reaps the process if it still runs.

@@ -60,11 +60,10 @@ struct DomainNic {
   std::string mac;      // 52:54:00:xx:xx:xx
   // Anti-spoofing (libvirt's clean-traffic filter) bound to this address; empty: no filter.
   std::string filter_ip;
-  // Rate limit of each direction as libvirt's <bandwidth> average, in kilobytes (1000
-  // bytes) per second; 0: none.
-  uint64_t bandwidth_kbytes_per_s = 0;
-  // netem arguments (tc syntax, e.g. "delay 40ms loss 0.5%") for the host side of this NIC
-  // on a host whose kernel has netem; empty: none. Not part of the domain XML.
+  // Name of the host-side tap device (<target dev>); empty: libvirt picks vnetN.
+  std::string tap = "";
+  // netem arguments (tc syntax, e.g. "delay 40ms loss 0.5% rate 10000kbit") for `tap` on a
+  // host whose kernel has netem; empty: none. Not part of the domain XML.
   std::string host_netem = "";
 };
 

@@ -8,8 +8,7 @@
 namespace labrack::worker {
 namespace {
 
-std::vector<std::string> NetemParts(const v1::LinkShape& shape, bool with_rate,
-                                    const char* separator) {
+std::vector<std::string> NetemParts(const v1::LinkShape& shape, const char* separator) {
   std::vector<std::string> parts;
   if (shape.latency_ms() > 0) {
     parts.push_back(absl::StrCat("delay", separator, shape.latency_ms(), "ms"));
@@ -17,7 +16,7 @@ std::vector<std::string> NetemParts(const v1::LinkShape& shape, bool with_rate,
   if (shape.loss_percent() > 0) {
     parts.push_back(absl::StrCat("loss", separator, shape.loss_percent(), "%"));
   }
-  if (with_rate && shape.bandwidth_kbps() > 0) {
+  if (shape.bandwidth_kbps() > 0) {
     parts.push_back(absl::StrCat("rate", separator, shape.bandwidth_kbps(), "kbit"));
   }
   return parts;
@@ -39,14 +38,13 @@ v1::Node EmulatorNode(const std::string& network, const std::string& half_a,
 }  // namespace
 
 std::string NetemTcArgs(const v1::LinkShape& shape) {
-  return absl::StrJoin(NetemParts(shape, /*with_rate=*/false, " "), " ");
+  return absl::StrJoin(NetemParts(shape, " "), " ");
 }
 
 std::string NetemKernelArg(const v1::LinkShape& shape) {
-  return absl::StrJoin(NetemParts(shape, /*with_rate=*/true, "="), ",");
+  return absl::StrJoin(NetemParts(shape, "="), ",");
 }
 
-uint64_t BandwidthKbytesPerS(uint32_t kbps) { return (uint64_t{kbps} + 7) / 8; }
 
 std::vector<EmulatedLink> EmulatedLinks(const v1::Topology& topology, bool host_has_netem) {
   std::vector<EmulatedLink> links;

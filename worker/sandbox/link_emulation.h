@@ -32,14 +32,11 @@ struct EmulatedLink {
 // shaped network that asks for anything.
 std::vector<EmulatedLink> EmulatedLinks(const v1::Topology& topology, bool host_has_netem);
 
-// netem's arguments for the host side of a link in tc syntax ("delay 40ms loss 0.5%"),
-// bandwidth left to libvirt; empty when the shape asks for neither latency nor loss.
+// netem's arguments for the host side of a link in tc syntax
+// ("delay 40ms loss 0.5% rate 10000kbit"); empty for an empty shape.
 std::string NetemTcArgs(const v1::LinkShape& shape);
-// The emulator's kernel argument, bandwidth included: "delay=40ms,loss=0.5%,rate=10000kbit".
+// The emulator's kernel argument: "delay=40ms,loss=0.5%,rate=10000kbit".
 std::string NetemKernelArg(const v1::LinkShape& shape);
-
-// libvirt's <bandwidth> average (kilobytes/s) for a rate in kbit/s, rounded up; 0 for 0.
-uint64_t BandwidthKbytesPerS(uint32_t kbps);
 
 }  // namespace labrack::worker
 

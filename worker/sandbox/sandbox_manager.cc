@@ -20,20 +20,6 @@ namespace {
 constexpr char kDefaultMarker[] = "LABRACK-READY";
 constexpr absl::Duration kReadyPoll = absl::Milliseconds(100);
 
-// Latency and loss on the host side of the NICs (hosts whose kernel has netem) are not
-// implemented yet; such hosts refuse those links rather than build them unshaped.
-absl::Status CheckBuildable(const SandboxPlan& plan) {
-  for (const NodePlan& node : plan.nodes) {
-    for (const DomainNic& nic : node.domain.nics) {
-      if (nic.host_netem.empty()) continue;
-      return absl::FailedPreconditionError(absl::StrCat(
-          "node ", node.node, ": a link with latency or loss on a host whose kernel has netem "
-          "needs host-side tc netem, which this worker does not implement yet"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 // Creates an object, replacing a leftover of the same name (from a crash mid-create).
 template <typename CreateFn, typename RemoveFn>
 absl::Status CreateReplacing(CreateFn create, RemoveFn remove) {
@@ -153,7 +139,6 @@ absl::StatusOr<v1::SandboxStatus> SandboxManager::CreateSandbox(const v1::Sandbo
   PlanContext ctx = ContextFor(spec.sandbox_id());
   // Plan before admitting: a bad spec or a missing image changes nothing.
   ASSIGN_OR_RETURN(SandboxPlan plan, PlanSandbox(spec, ctx));
-  RETURN_IF_ERROR(CheckBuildable(plan));
   bool existing = false;
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Admit(spec, &existing));
   if (!existing) {
@@ -190,7 +175,17 @@ absl::Status SandboxManager::BuildNode(const NodePlan& node) {
                                     [&] { return hv_->DeleteVolume(vol.pool, vol.name); }));
   }
   RETURN_IF_ERROR(hv_->DefineDomain(node.domain));
-  return hv_->StartDomain(node.domain.name);
+  RETURN_IF_ERROR(hv_->StartDomain(node.domain.name));
+  // The tap exists once the domain runs, and goes with it: shape it after every start.
+  for (const DomainNic& nic : node.domain.nics) {
+    if (nic.host_netem.empty()) continue;
+    absl::Status s = config_.shape_host_tap(nic.tap, nic.host_netem);
+    if (!s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("node ", node.node, ": shaping its link on the host: ",
+                                                 s.message()));
+    }
+  }
+  return absl::OkStatus();
 }
 
 // ---- reset ----
@@ -217,7 +212,6 @@ absl::StatusOr<v1::SandboxStatus> SandboxManager::ResetSandbox(const std::string
   }
   spec.set_generation(target_generation);
   ASSIGN_OR_RETURN(SandboxPlan plan, PlanSandbox(spec, ContextFor(sandbox_id)));
-  RETURN_IF_ERROR(CheckBuildable(plan));
   {
     absl::MutexLock lock(&entry->mu);
     entry->phase = v1::SANDBOX_PHASE_RESETTING;

@@ -6,6 +6,7 @@
 #ifndef LABRACK_WORKER_SANDBOX_SANDBOX_MANAGER_H_
 #define LABRACK_WORKER_SANDBOX_SANDBOX_MANAGER_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -17,6 +18,7 @@
 #include "absl/time/time.h"
 #include "labrack/v1/types.pb.h"
 #include "labrack/v1/worker.pb.h"
+#include "worker/host/host_netem.h"
 #include "worker/hypervisor/hypervisor.h"
 #include "worker/images/image_cache.h"
 #include "worker/sandbox/sandbox_plan.h"
@@ -32,6 +34,9 @@ struct WorkerConfig {
   // Whether the host kernel has netem (see PlanContext::host_has_netem). Last, so that
   // aggregate initialisations of the fields above stay valid.
   bool host_has_netem = false;
+  // Puts netem with the given tc arguments on a tap device (ShapeHostTap; tests replace it).
+  std::function<absl::Status(const std::string& tap, const std::string& netem_args)>
+      shape_host_tap = ShapeHostTap;
 };
 
 class SandboxManager {

@@ -213,6 +213,76 @@ TEST_F(SandboxManagerTest, ResetRecreatesVolumesAndRaisesTheGeneration) {
               StatusIs(absl::StatusCode::kAborted));
 }
 
+// Two routers joined by a shaped WAN, on a host whose kernel has netem.
+v1::SandboxSpec ShapedSpec() {
+  v1::SandboxSpec spec;
+  google::protobuf::TextFormat::ParseFromString(R"pb(
+    sandbox_id: "0123abcd-0000-4000-8000-000000000002"
+    generation: 1
+    topology {
+      name: "wan"
+      networks {
+        name: "wan" cidr: "10.99.0.0/30"
+        shape { bandwidth_kbps: 10000 latency_ms: 40 loss_percent: 0.5 }
+      }
+      nodes {
+        name: "r1" role: NODE_ROLE_ROUTER image: "tiny" vcpus: 1 memory_mib: 128
+        nics { network: "wan" }
+      }
+      nodes {
+        name: "r2" role: NODE_ROLE_ROUTER image: "tiny" vcpus: 1 memory_mib: 128
+        nics { network: "wan" }
+      }
+    }
+  )pb", &spec);
+  return spec;
+}
+
+class HostShapingTest : public SandboxManagerTest {
+ protected:
+  void SetUp() override {
+    config_.host_has_netem = true;
+    config_.shape_host_tap = [this](const std::string& tap, const std::string& args) {
+      absl::MutexLock lock(&mu_);
+      shaped_.push_back(tap + " " + args);
+      return fail_ ? absl::InternalError("tc: RTNETLINK answers: Operation not supported")
+                   : absl::OkStatus();
+    };
+    SandboxManagerTest::SetUp();
+  }
+  std::vector<std::string> Shaped() {
+    absl::MutexLock lock(&mu_);
+    return shaped_;
+  }
+
+  absl::Mutex mu_;
+  std::vector<std::string> shaped_;
+  bool fail_ = false;
+};
+
+TEST_F(HostShapingTest, BothEndsOfTheLinkAreShapedAfterEveryStart) {
+  ASSERT_OK(manager_->CreateSandbox(ShapedSpec(), true));
+  EXPECT_EQ(fake_.domain_count(), 2) << "no emulator on a host with netem";
+  const std::string netem = "delay 40ms loss 0.5% rate 10000kbit";
+  EXPECT_THAT(Shaped(), ::testing::UnorderedElementsAre("lr0123abcdv0000 " + netem,
+                                                        "lr0123abcdv0100 " + netem));
+  EXPECT_EQ(fake_.DomainDefinition("lr-0123abcd-r1")->nics[0].tap, "lr0123abcdv0000");
+  // A reset starts new domains, whose taps are new: shaped again.
+  ASSERT_OK(manager_->ResetSandbox(ShapedSpec().sandbox_id(), 2, true));
+  EXPECT_EQ(Shaped().size(), 4u);
+}
+
+TEST_F(HostShapingTest, ALinkThatCannotBeShapedFailsTheCreateAndLeavesNothing) {
+  fail_ = true;
+  EXPECT_THAT(manager_->CreateSandbox(ShapedSpec(), true),
+              StatusIs(absl::StatusCode::kInternal,
+                       ::testing::AllOf(HasSubstr("shaping its link on the host"),
+                                        HasSubstr("Operation not supported"))));
+  EXPECT_EQ(fake_.domain_count(), 0);
+  EXPECT_EQ(fake_.network_count(), 0);
+  EXPECT_EQ(fake_.volume_count(), 0);
+}
+
 TEST_F(SandboxManagerTest, DestroyRemovesEverythingAndIsIdempotent) {
   ASSERT_OK(manager_->CreateSandbox(Spec(), false));
   auto existed = manager_->DestroySandbox(Spec().sandbox_id());

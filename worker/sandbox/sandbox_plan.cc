@@ -39,19 +39,21 @@ std::string AddressOnly(const std::string& cidr) { return cidr.substr(0, cidr.fi
 
 using ShapeMap = std::map<std::string, v1::LinkShape>;  // network name -> its shape
 
-// On a host with netem, both ends of a shaped link get bandwidth (libvirt <bandwidth>) and
-// delay and loss on the host side of the NIC. Without netem the link emulator does it all.
+// On a host with netem, both ends of a shaped link get a named tap with netem on it (delay,
+// loss and rate towards the guest: one direction each). netem's own rate, not libvirt's
+// <bandwidth>, limits the bandwidth: <bandwidth> puts libvirt's htb at the tap's root,
+// where netem goes. Without netem the link emulator does it all.
 void ShapeNic(const ShapeMap& shapes, const std::string& network, const PlanContext& ctx,
-              DomainNic& nic) {
+              const std::string& tap, DomainNic& nic) {
   auto it = shapes.find(network);
   if (it == shapes.end() || !ctx.host_has_netem) return;
-  nic.bandwidth_kbytes_per_s = BandwidthKbytesPerS(it->second.bandwidth_kbps());
   nic.host_netem = NetemTcArgs(it->second);
+  if (!nic.host_netem.empty()) nic.tap = tap;
 }
 
 absl::StatusOr<NodePlan> PlanNode(const v1::SandboxSpec& spec, const v1::Node& node,
-                                  const PlanContext& ctx, const std::string& spec_json,
-                                  const ShapeMap& shapes) {
+                                  int node_index, const PlanContext& ctx,
+                                  const std::string& spec_json, const ShapeMap& shapes) {
   ASSIGN_OR_RETURN(CachedImage image, ctx.resolve_image(node.image()));
   NodePlan plan;
   plan.node = node.name();
@@ -93,11 +95,14 @@ absl::StatusOr<NodePlan> PlanNode(const v1::SandboxSpec& spec, const v1::Node& n
       plan.addresses.push_back(nic.address());
       if (!MayForward(node.role())) dn.filter_ip = AddressOnly(nic.address());
     }
-    ShapeNic(shapes, nic.network(), ctx, dn);
+    ShapeNic(shapes, nic.network(), ctx, TapName(spec.sandbox_id(), node_index, i), dn);
     d.nics.push_back(dn);
   }
   d.cmdline = absl::StrCat(image.manifest.cmdline(), " labrack.node=", node.name());
   if (!ip_args.empty()) absl::StrAppend(&d.cmdline, " labrack.ip=", absl::StrJoin(ip_args, ","));
+  if (!spec.console_password_hash().empty()) {
+    absl::StrAppend(&d.cmdline, " labrack.password_hash=", spec.console_password_hash());
+  }
   return plan;
 }
 
@@ -128,7 +133,7 @@ absl::Status SplitLink(const v1::SandboxSpec& spec, const EmulatedLink& link, in
         "topology.networks[", link.network_index, "].shape: a shaped network must join exactly "
         "two NICs (a point-to-point link), got ", ends));
   }
-  absl::StatusOr<NodePlan> emulator = PlanNode(spec, link.emulator, ctx, spec_json, {});
+  absl::StatusOr<NodePlan> emulator = PlanNode(spec, link.emulator, -1, ctx, spec_json, {});
   if (absl::IsNotFound(emulator.status())) {
     return absl::NotFoundError(absl::StrCat(
         "topology.networks[", link.network_index, "] \"", link.network, "\" is shaped, which this "
@@ -170,6 +175,9 @@ absl::Status ValidateSandboxSpec(const v1::SandboxSpec& spec) {
   RETURN_IF_ERROR(ValidateSandboxId("sandbox_id", spec.sandbox_id()));
   if (!spec.session_id().empty()) RETURN_IF_ERROR(ValidateCandidateId("session_id", spec.session_id()));
   if (!spec.candidate().empty()) RETURN_IF_ERROR(ValidateCandidateId("candidate", spec.candidate()));
+  if (!spec.console_password_hash().empty()) {
+    RETURN_IF_ERROR(ValidatePasswordHash("console_password_hash", spec.console_password_hash()));
+  }
   absl::Status s = ValidateTopology(spec.topology());
   if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("topology.", s.message()));
   return absl::OkStatus();
@@ -195,8 +203,8 @@ absl::StatusOr<SandboxPlan> PlanSandbox(const v1::SandboxSpec& input, const Plan
     plan.networks.push_back(net);
     if (IsShaped(topo.networks(i))) shapes[topo.networks(i).name()] = topo.networks(i).shape();
   }
-  for (const v1::Node& node : topo.nodes()) {
-    ASSIGN_OR_RETURN(NodePlan np, PlanNode(spec, node, ctx, spec_json, shapes));
+  for (int i = 0; i < topo.nodes_size(); ++i) {
+    ASSIGN_OR_RETURN(NodePlan np, PlanNode(spec, topo.nodes(i), i, ctx, spec_json, shapes));
     plan.nodes.push_back(std::move(np));
   }
   int extra_index = topo.networks_size();

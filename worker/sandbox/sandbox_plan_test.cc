@@ -103,6 +103,27 @@ std::vector<std::string> NetworkNames(const SandboxPlan& plan) {
   return names;
 }
 
+TEST(SandboxPlan, EveryGuestGetsTheConsolePasswordHashOnItsCommandLine) {
+  v1::SandboxSpec spec = Spec();
+  spec.set_console_password_hash("$6$0123456789abcdef$Zq0J6kG.7fT0mO1uY5c2a/b");
+  absl::StatusOr<SandboxPlan> plan = PlanSandbox(spec, Context(/*host_has_netem=*/true));
+  ASSERT_OK(plan);
+  for (const NodePlan& n : plan->nodes) {
+    EXPECT_THAT(n.domain.cmdline,
+                HasSubstr(" labrack.password_hash=$6$0123456789abcdef$Zq0J6kG.7fT0mO1uY5c2a/b"))
+        << n.node;
+  }
+  EXPECT_THAT(FindNode(*PlanSandbox(Spec(), Context(true)), "r1")->domain.cmdline,
+              Not(HasSubstr("labrack.password_hash")));
+}
+
+TEST(SandboxPlan, AHashThatCouldAddKernelArgumentsIsRefused) {
+  v1::SandboxSpec spec = Spec();
+  spec.set_console_password_hash("$6$x$y init=/bin/sh");
+  EXPECT_THAT(PlanSandbox(spec, Context(true)),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("console_password_hash")));
+}
+
 TEST(SandboxPlanShapedLink, WithoutHostNetemSplitsTheLinkAroundAHiddenEmulator) {
   absl::StatusOr<SandboxPlan> plan = PlanSandbox(Spec(), Context(/*host_has_netem=*/false));
   ASSERT_OK(plan);
@@ -149,39 +170,46 @@ TEST(SandboxPlanShapedLink, WithoutHostNetemSplitsTheLinkAroundAHiddenEmulator) 
   }
 }
 
-TEST(SandboxPlanShapedLink, WithHostNetemLimitsBandwidthOnBothEndsOfTheLinkOnly) {
+TEST(SandboxPlanShapedLink, WithHostNetemBothEndsGetANamedTapWithNetemAndTheRate) {
   absl::StatusOr<SandboxPlan> plan = PlanSandbox(Spec(), Context(/*host_has_netem=*/true));
   ASSERT_OK(plan);
-  // 10000 kbit/s is 1250 kilobytes/s, libvirt's unit.
-  EXPECT_EQ(FindNode(*plan, "r1")->domain.nics[1].bandwidth_kbytes_per_s, 1250u);
-  EXPECT_EQ(FindNode(*plan, "r2")->domain.nics[0].bandwidth_kbytes_per_s, 1250u);
-  EXPECT_EQ(FindNode(*plan, "r1")->domain.nics[0].bandwidth_kbytes_per_s, 0u);
-  EXPECT_EQ(FindNode(*plan, "srv")->domain.nics[0].bandwidth_kbytes_per_s, 0u);
-}
-
-// Kernels without netem also lack what libvirt's <bandwidth> needs (sfq, police), so the
-// emulator limits the rate too and no NIC gets <bandwidth>.
-TEST(SandboxPlanShapedLink, WithoutHostNetemTheEmulatorAlsoLimitsBandwidth) {
-  absl::StatusOr<SandboxPlan> plan = PlanSandbox(Spec(), Context(/*host_has_netem=*/false));
-  ASSERT_OK(plan);
-  for (const NodePlan& n : plan->nodes) {
-    for (const DomainNic& nic : n.domain.nics) EXPECT_EQ(nic.bandwidth_kbytes_per_s, 0u) << n.node;
+  const DomainNic& r1_wan = FindNode(*plan, "r1")->domain.nics[1];
+  const DomainNic& r2_wan = FindNode(*plan, "r2")->domain.nics[0];
+  EXPECT_EQ(r1_wan.host_netem, "delay 40ms loss 0.5% rate 10000kbit");
+  EXPECT_EQ(r2_wan.host_netem, "delay 40ms loss 0.5% rate 10000kbit");
+  // r1 is node 0 (NIC 1), r2 node 2 (NIC 0): names tc can find, unique on the host.
+  EXPECT_EQ(r1_wan.tap, "lr0123abcdv0001");
+  EXPECT_EQ(r2_wan.tap, "lr0123abcdv0200");
+  EXPECT_EQ(r1_wan.tap, TapName(kSandbox, 0, 1));
+  // Unshaped NICs keep libvirt's own tap names and get no netem.
+  for (const DomainNic* nic : {&FindNode(*plan, "r1")->domain.nics[0], &FindNode(*plan, "srv")->domain.nics[0]}) {
+    EXPECT_EQ(nic->tap, "");
+    EXPECT_EQ(nic->host_netem, "");
   }
 }
 
-TEST(SandboxPlanShapedLink, WithHostNetemNeedsNoEmulatorAndShapesTheEndsOnTheHost) {
+// Without netem the emulator does delay, loss and rate; no NIC is shaped on the host.
+TEST(SandboxPlanShapedLink, WithoutHostNetemNoNicIsShapedOnTheHost) {
+  absl::StatusOr<SandboxPlan> plan = PlanSandbox(Spec(), Context(/*host_has_netem=*/false));
+  ASSERT_OK(plan);
+  for (const NodePlan& n : plan->nodes) {
+    for (const DomainNic& nic : n.domain.nics) {
+      EXPECT_EQ(nic.host_netem, "") << n.node;
+      EXPECT_EQ(nic.tap, "") << n.node;
+    }
+  }
+}
+
+TEST(SandboxPlanShapedLink, WithHostNetemNeedsNoEmulator) {
   absl::StatusOr<SandboxPlan> plan = PlanSandbox(Spec(), Context(/*host_has_netem=*/true));
   ASSERT_OK(plan);
   EXPECT_EQ(plan->nodes.size(), 3u);
   EXPECT_EQ(FindNode(*plan, "wan.emu"), nullptr);
   EXPECT_THAT(NetworkNames(*plan),
               UnorderedElementsAre(NetworkName(kSandbox, "wan"), NetworkName(kSandbox, "lan")));
-  EXPECT_EQ(FindNode(*plan, "r1")->domain.nics[1].host_netem, "delay 40ms loss 0.5%");
-  EXPECT_EQ(FindNode(*plan, "r2")->domain.nics[0].host_netem, "delay 40ms loss 0.5%");
-  EXPECT_EQ(FindNode(*plan, "srv")->domain.nics[0].host_netem, "");
 }
 
-TEST(SandboxPlanShapedLink, BandwidthAloneIsEmulatedOnlyWithoutHostNetem) {
+TEST(SandboxPlanShapedLink, BandwidthAloneIsShapedByTheEmulatorOrOnTheHost) {
   v1::SandboxSpec spec = Spec();
   spec.mutable_topology()->mutable_networks(0)->mutable_shape()->set_latency_ms(0);
   spec.mutable_topology()->mutable_networks(0)->mutable_shape()->set_loss_percent(0);
@@ -194,8 +222,7 @@ TEST(SandboxPlanShapedLink, BandwidthAloneIsEmulatedOnlyWithoutHostNetem) {
   ASSERT_OK(plan);
   EXPECT_EQ(plan->nodes.size(), 3u);
   EXPECT_EQ(FindNode(*plan, "r2")->domain.nics[0].network, NetworkName(kSandbox, "wan"));
-  EXPECT_EQ(FindNode(*plan, "r2")->domain.nics[0].bandwidth_kbytes_per_s, 1250u);
-  EXPECT_EQ(FindNode(*plan, "r2")->domain.nics[0].host_netem, "");
+  EXPECT_EQ(FindNode(*plan, "r2")->domain.nics[0].host_netem, "rate 10000kbit");
 }
 
 TEST(SandboxPlanShapedLink, AnEmptyShapeNeedsNoEmulator) {
@@ -232,7 +259,7 @@ TEST(SandboxPlanShapedLink, UnshapedTopologyIsPlannedAsBefore) {
   EXPECT_EQ(plan->nodes.size(), 3u);
   for (const NodePlan& n : plan->nodes) {
     for (const DomainNic& nic : n.domain.nics) {
-      EXPECT_EQ(nic.bandwidth_kbytes_per_s, 0u);
+      EXPECT_EQ(nic.tap, "");
       EXPECT_EQ(nic.host_netem, "");
     }
   }

@@ -72,19 +72,12 @@ void AppendNic(pugi::xml_node devices, const DomainNic& spec) {
   SetAttr(nic, "type", "network");
   AppendWithAttr(nic, "mac", "address", spec.mac);
   AppendWithAttr(nic, "source", "network", spec.network);
+  if (!spec.tap.empty()) AppendWithAttr(nic, "target", "dev", spec.tap);
   AppendWithAttr(nic, "model", "type", "virtio");
   if (!spec.filter_ip.empty()) {
     pugi::xml_node filter = AppendWithAttr(nic, "filterref", "filter", "clean-traffic");
     pugi::xml_node param = AppendWithAttr(filter, "parameter", "name", "IP");
     SetAttr(param, "value", spec.filter_ip);
-  }
-  // On the host's tap device: inbound (to the guest) through htb, outbound (from the guest)
-  // through an ingress policer, so that a point-to-point link is limited both ways.
-  if (spec.bandwidth_kbytes_per_s > 0) {
-    pugi::xml_node bandwidth = nic.append_child("bandwidth");
-    std::string average = absl::StrCat(spec.bandwidth_kbytes_per_s);
-    AppendWithAttr(bandwidth, "inbound", "average", average);
-    AppendWithAttr(bandwidth, "outbound", "average", average);
   }
 }
 
@@ -200,13 +193,7 @@ absl::StatusOr<DomainNic> ParseNic(pugi::xml_node nic) {
     out.filter_ip =
         filter.find_child_by_attribute("parameter", "name", "IP").attribute("value").value();
   }
-  pugi::xml_attribute average = nic.child("bandwidth").child("inbound").attribute("average");
-  if (average) {
-    ASSIGN_OR_RETURN(out.bandwidth_kbytes_per_s,
-                     xml_internal::ParseUint64(absl::StrCat("interface ", out.mac,
-                                                            " bandwidth average"),
-                                               average.value()));
-  }
+  out.tap = nic.child("target").attribute("dev").value();
   return out;
 }
 

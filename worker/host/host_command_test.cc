@@ -1,0 +1,54 @@
+// RunHostCommand with real child processes (sh, sleep), and the tc command line that
+// shapes the host side of a link.
+#include "worker/host/host_command.h"
+
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+#include "worker/host/host_netem.h"
+
+namespace labrack::worker {
+namespace {
+
+using ::labrack::testing::StatusIs;
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+TEST(RunHostCommand, SucceedsWhenTheCommandExitsZero) {
+  EXPECT_OK(RunHostCommand({"true"}, absl::Seconds(10)));
+}
+
+TEST(RunHostCommand, NamesTheCommandItsExitAndItsErrorOutput) {
+  absl::Status s = RunHostCommand({"sh", "-c", "echo \"bad: $1\" >&2; exit 3", "sh", "a b; c"},
+                                  absl::Seconds(10));
+  // The argument reached the child whole: no shell split it or ran "c".
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInternal,
+                          AllOf(HasSubstr("`sh -c"), HasSubstr("exited 3"), HasSubstr("bad: a b; c"))));
+}
+
+TEST(RunHostCommand, NotFoundForAMissingProgram) {
+  EXPECT_THAT(RunHostCommand({"labrack-no-such-program"}, absl::Seconds(10)),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("labrack-no-such-program")));
+}
+
+TEST(RunHostCommand, KillsACommandThatOutlivesItsDeadline) {
+  absl::Time start = absl::Now();
+  EXPECT_THAT(RunHostCommand({"sleep", "30"}, absl::Milliseconds(200)),
+              StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr("sleep 30")));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(20)) << "it waited for sleep to end";
+}
+
+TEST(RunHostCommand, RefusesAnEmptyCommand) {
+  EXPECT_THAT(RunHostCommand({}, absl::Seconds(1)), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(HostNetemCommand, ReplacesTheTapsRootQdiscWithNetem) {
+  EXPECT_THAT(HostNetemCommand("lr0123abcdv0101", "delay 30ms loss 0.1% rate 20000kbit"),
+              ElementsAre("tc", "qdisc", "replace", "dev", "lr0123abcdv0101", "root", "netem",
+                          "delay", "30ms", "loss", "0.1%", "rate", "20000kbit"));
+}
+
+}  // namespace
+}  // namespace labrack::worker
