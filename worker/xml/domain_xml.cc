@@ -95,6 +95,15 @@ void AppendConsole(pugi::xml_node devices, const DomainSpec& spec) {
   SetAttr(target, "port", "0");
 }
 
+// The virtio-serial port qemu-guest-agent listens on in the role images; libvirt picks the
+// host-side socket.
+void AppendGuestAgentChannel(pugi::xml_node devices) {
+  pugi::xml_node channel = devices.append_child("channel");
+  SetAttr(channel, "type", "unix");
+  pugi::xml_node target = AppendWithAttr(channel, "target", "type", "virtio");
+  SetAttr(target, "name", "org.qemu.guest_agent.0");
+}
+
 // In the order libvirt prints devices, so that a dump differs from ours only by additions.
 void AppendDevices(pugi::xml_node domain, const DomainSpec& spec) {
   pugi::xml_node devices = domain.append_child("devices");
@@ -103,6 +112,7 @@ void AppendDevices(pugi::xml_node domain, const DomainSpec& spec) {
   SetAttr(usb, "model", "none");
   for (const DomainNic& nic : spec.nics) AppendNic(devices, nic);
   AppendConsole(devices, spec);
+  AppendGuestAgentChannel(devices);
   AppendWithAttr(devices, "memballoon", "model", "none");
   pugi::xml_node rng = AppendWithAttr(devices, "rng", "model", "virtio");
   pugi::xml_node backend = AppendText(rng, "backend", "/dev/urandom");
