@@ -37,6 +37,8 @@ struct SandboxOptions {
   std::string phase;
   std::string host;
   bool all = false;
+  // reset
+  std::vector<std::string> nodes;
   // create, reset, destroy
   bool wait = false;
   absl::Duration timeout = absl::Minutes(10);
@@ -129,6 +131,7 @@ absl::Status Get(CommandContext& ctx, const SandboxOptions& o) {
 absl::Status Reset(CommandContext& ctx, const SandboxOptions& o) {
   v1::ResetSandboxRequest req;
   req.set_sandbox_id(o.id);
+  for (const std::string& node : o.nodes) req.add_nodes(node);
   ASSIGN_OR_RETURN(v1::Sandbox sandbox,
                    ctx.client().Call(&v1::LabController::Stub::ResetSandbox, req));
   return FinishMutation(ctx, o, std::move(sandbox), WaitGoal::kReady);
@@ -228,8 +231,11 @@ void AddSandboxCommands(CLI::App& root, CommandContext& ctx) {
   AddIdArgument(*AddCommand(*group, ctx, "get", "show a sandbox with its nodes", &Get, get), get);
   Options reset = std::make_shared<SandboxOptions>();
   CLI::App* cmd =
-      AddCommand(*group, ctx, "reset", "restore every node's pristine state", &Reset, reset);
+      AddCommand(*group, ctx, "reset", "restore every node's pristine state, or only --node's",
+                 &Reset, reset);
   AddIdArgument(*cmd, reset);
+  cmd->add_option("--node", reset->nodes,
+                  "reset only this node (repeatable); the others keep their disks and run on");
   AddWaitOptions(*cmd, reset, "READY again");
   Options destroy = std::make_shared<SandboxOptions>();
   cmd = AddCommand(*group, ctx, "destroy", "tear a sandbox down", &Destroy, destroy);

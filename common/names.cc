@@ -108,6 +108,23 @@ absl::Status ValidatePasswordHash(absl::string_view field, absl::string_view has
   return absl::OkStatus();
 }
 
+absl::Status ValidateNodeChoice(absl::string_view sandbox_id, const std::set<std::string>& known,
+                                const std::vector<std::string>& nodes) {
+  std::set<std::string> seen;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const std::string field = absl::StrCat("nodes[", i, "]");
+    if (absl::Status s = ValidateObjectName(field, nodes[i]); !s.ok()) return s;
+    if (!known.contains(nodes[i])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": sandbox ", sandbox_id, " has no node '", nodes[i], "'"));
+    }
+    if (!seen.insert(nodes[i]).second) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": node '", nodes[i], "' named twice"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 std::string Sandbox8(absl::string_view sandbox_id) {
   return std::string(sandbox_id.substr(0, 8));
 }

@@ -4,7 +4,9 @@
 #ifndef LABRACK_COMMON_NAMES_H_
 #define LABRACK_COMMON_NAMES_H_
 
+#include <set>
 #include <string>
+#include <vector>
 #include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
@@ -31,6 +33,11 @@ absl::Status ValidateSha256(absl::string_view field, absl::string_view hex);
 absl::Status ValidatePasswordHash(absl::string_view field, absl::string_view hash);
 // A plain file name inside one folder: [A-Za-z0-9._-], 1 to 128, not "." or "..".
 absl::Status ValidateFileName(absl::string_view field, absl::string_view name);
+
+// A choice of a sandbox's nodes (e.g. the nodes of a reset): each entry a valid name, one of
+// `known`, named once; the error names nodes[i] and the sandbox.
+absl::Status ValidateNodeChoice(absl::string_view sandbox_id, const std::set<std::string>& known,
+                                const std::vector<std::string>& nodes);
 
 // The first 8 hex characters of a valid sandbox id.
 std::string Sandbox8(absl::string_view sandbox_id);

@@ -68,6 +68,18 @@ TEST(PasswordHash, AllowsCryptHashesOnlyAsNothingCanReachTheKernelCommandLine) {
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+TEST(NodeChoice, NamesTheEntryAndTheRule) {
+  const std::set<std::string> known = {"server", "storage"};
+  EXPECT_OK(ValidateNodeChoice("s1", known, {}));
+  EXPECT_OK(ValidateNodeChoice("s1", known, {"storage", "server"}));
+  EXPECT_THAT(ValidateNodeChoice("s1", known, {"server", "nosuch"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("nodes[1]: sandbox s1 has no node 'nosuch'")));
+  EXPECT_THAT(ValidateNodeChoice("s1", known, {"server", "server"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("nodes[1]: node 'server' named twice")));
+  EXPECT_THAT(ValidateNodeChoice("s1", known, {"a/b"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("nodes[0]")));
+}
+
 TEST(DerivedNames, FollowTheDesign) {
   const std::string id = "6f1c2a9e-8d3b-4f6a-9c1d-2e3f4a5b6c7d";
   EXPECT_EQ(DomainName(id, "server"), "lr-6f1c2a9e-server");

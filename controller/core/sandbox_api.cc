@@ -1,11 +1,13 @@
 #include "controller/core/sandbox_api.h"
 
 #include <random>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/names.h"
 #include "common/status_macros.h"
 #include "common/topology/topology_validate.h"
@@ -160,9 +162,14 @@ absl::StatusOr<std::vector<v1::Sandbox>> SandboxApi::List(const v1::ListSandboxe
   return sandboxes;
 }
 
-absl::StatusOr<v1::Sandbox> SandboxApi::Reset(const std::string& sandbox_id) {
-  RETURN_IF_ERROR(Get(sandbox_id).status());
-  ASSIGN_OR_RETURN(v1::Sandbox s, store_->UpdateSandbox(sandbox_id, [](v1::Sandbox& s) {
+absl::StatusOr<v1::Sandbox> SandboxApi::Reset(const std::string& sandbox_id,
+                                              const std::vector<std::string>& nodes) {
+  ASSIGN_OR_RETURN(v1::Sandbox current, Get(sandbox_id));
+  std::set<std::string> known;
+  for (const v1::NodeStatus& n : current.nodes()) known.insert(n.name());
+  RETURN_IF_ERROR(ValidateNodeChoice(sandbox_id, known, nodes));
+  const std::set<std::string> chosen(nodes.begin(), nodes.end());
+  ASSIGN_OR_RETURN(v1::Sandbox s, store_->UpdateSandbox(sandbox_id, [&](v1::Sandbox& s) {
     if (s.phase() == v1::SANDBOX_PHASE_RESETTING) return absl::OkStatus();
     if (s.phase() != v1::SANDBOX_PHASE_READY) {
       return absl::FailedPreconditionError(
@@ -171,8 +178,14 @@ absl::StatusOr<v1::Sandbox> SandboxApi::Reset(const std::string& sandbox_id) {
     }
     s.set_phase(v1::SANDBOX_PHASE_RESETTING);
     s.set_generation(s.generation() + 1);
-    s.set_message("restoring every node's pristine disks");
-    for (v1::NodeStatus& n : *s.mutable_nodes()) n.set_phase(v1::NODE_PHASE_UNSPECIFIED);
+    s.clear_reset_nodes();
+    for (const std::string& node : nodes) s.add_reset_nodes(node);
+    s.set_message(nodes.empty() ? "restoring every node's pristine disks"
+                                : absl::StrCat("restoring the pristine disks of ",
+                                               absl::StrJoin(nodes, ", ")));
+    for (v1::NodeStatus& n : *s.mutable_nodes()) {
+      if (chosen.empty() || chosen.contains(n.name())) n.set_phase(v1::NODE_PHASE_UNSPECIFIED);
+    }
     return absl::OkStatus();
   }));
   wake_(sandbox_id);

@@ -32,7 +32,9 @@ class SandboxApi {
   absl::StatusOr<v1::Sandbox> Get(const std::string& sandbox_id);
   absl::StatusOr<std::vector<v1::Sandbox>> List(const v1::ListSandboxesRequest& request);
   // RESETTING at generation + 1. FailedPrecondition unless READY (RESETTING: returned as is).
-  absl::StatusOr<v1::Sandbox> Reset(const std::string& sandbox_id);
+  // `nodes`: only these (names of the sandbox's nodes, each once); empty: every node.
+  absl::StatusOr<v1::Sandbox> Reset(const std::string& sandbox_id,
+                                    const std::vector<std::string>& nodes = {});
   // DESTROYING (DESTROYED stays DESTROYED).
   absl::StatusOr<v1::Sandbox> Destroy(const std::string& sandbox_id);
 

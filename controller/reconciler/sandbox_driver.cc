@@ -97,8 +97,9 @@ absl::StatusOr<v1::SandboxStatus> SandboxDriver::BuildOnHost(const v1::Sandbox& 
   v1::SandboxSpec spec = SpecOf(sandbox, topology);
   absl::Duration deadline = config_->ready_timeout + absl::Seconds(60);
   if (sandbox.phase() == v1::SANDBOX_PHASE_RESETTING) {
+    std::vector<std::string> nodes(sandbox.reset_nodes().begin(), sandbox.reset_nodes().end());
     absl::StatusOr<v1::SandboxStatus> reset = WaitWithProgress(sandbox, *client, [=] {
-      return client->ResetSandbox(spec.sandbox_id(), spec.generation(), true, deadline);
+      return client->ResetSandbox(spec.sandbox_id(), spec.generation(), true, deadline, nodes);
     });
     if (!absl::IsNotFound(reset.status())) return reset;
   }
@@ -158,6 +159,7 @@ absl::Status SandboxDriver::Finish(const v1::Sandbox& sandbox, const v1::Sandbox
                         [&](v1::Sandbox& s) {
                           s.set_phase(v1::SANDBOX_PHASE_READY);
                           s.set_message("");
+                          s.clear_reset_nodes();
                           *s.mutable_nodes() = status.nodes();
                         })
           .status();

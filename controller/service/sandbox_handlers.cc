@@ -36,7 +36,8 @@ grpc::ServerUnaryReactor* ControllerService::ResetSandbox(grpc::CallbackServerCo
                                                           const v1::ResetSandboxRequest* req,
                                                           v1::Sandbox* resp) {
   return RunDetached(ctx, [this, req, resp]() -> absl::Status {
-    absl::StatusOr<v1::Sandbox> s = parts_.sandboxes->Reset(req->sandbox_id());
+    absl::StatusOr<v1::Sandbox> s = parts_.sandboxes->Reset(
+        req->sandbox_id(), {req->nodes().begin(), req->nodes().end()});
     if (s.ok()) *resp = *std::move(s);
     return s.status();
   });

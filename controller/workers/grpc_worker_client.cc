@@ -95,11 +95,13 @@ absl::StatusOr<v1::SandboxStatus> GrpcWorkerClient::GetSandbox(const std::string
 absl::StatusOr<v1::SandboxStatus> GrpcWorkerClient::ResetSandbox(const std::string& sandbox_id,
                                                                  uint64_t target_generation,
                                                                  bool wait_ready,
-                                                                 absl::Duration deadline) {
+                                                                 absl::Duration deadline,
+                                                                 const std::vector<std::string>& nodes) {
   v1::WorkerResetSandboxRequest req;
   req.set_sandbox_id(sandbox_id);
   req.set_target_generation(target_generation);
   req.set_wait_ready(wait_ready);
+  for (const std::string& node : nodes) req.add_nodes(node);
   v1::SandboxStatus resp;
   absl::Status status = CallWithin(
       deadline, [&](grpc::ClientContext* ctx) { return stub_->ResetSandbox(ctx, req, &resp); });

@@ -55,7 +55,8 @@ class GrpcWorkerClient : public WorkerClient {
   absl::StatusOr<v1::SandboxStatus> GetSandbox(const std::string& sandbox_id) override;
   absl::StatusOr<v1::SandboxStatus> ResetSandbox(const std::string& sandbox_id,
                                                  uint64_t target_generation, bool wait_ready,
-                                                 absl::Duration deadline) override;
+                                                 absl::Duration deadline,
+                                                 const std::vector<std::string>& nodes) override;
   absl::StatusOr<bool> DestroySandbox(const std::string& sandbox_id) override;
   // Returns once `open` is sent: Unavailable when the worker cannot be reached within the
   // quick deadline. A worker's

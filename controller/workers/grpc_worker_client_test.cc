@@ -155,11 +155,11 @@ TEST_F(GrpcWorkerClientTest, SandboxLivesThroughCreateGetResetAndDestroy) {
   ASSERT_OK(got);
   EXPECT_EQ(got->generation(), 1u);
   absl::StatusOr<v1::SandboxStatus> reset =
-      client_->ResetSandbox(kSandboxId, 2, true, kBuildDeadline);
+      client_->ResetSandbox(kSandboxId, 2, true, kBuildDeadline, {});
   ASSERT_OK(reset);
   EXPECT_EQ(reset->generation(), 2u);
   EXPECT_EQ(reset->phase(), v1::SANDBOX_PHASE_READY) << reset->message();
-  EXPECT_THAT(client_->ResetSandbox(kSandboxId, 7, false, kBuildDeadline),
+  EXPECT_THAT(client_->ResetSandbox(kSandboxId, 7, false, kBuildDeadline, {}),
               StatusIs(absl::StatusCode::kAborted));
   EXPECT_THAT(client_->DestroySandbox(kSandboxId), IsOkAndHolds(true));
   EXPECT_THAT(client_->DestroySandbox(kSandboxId), IsOkAndHolds(false));

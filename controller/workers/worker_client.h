@@ -42,10 +42,12 @@ class WorkerClient {
                                                           bool wait_ready,
                                                           absl::Duration deadline) = 0;
   virtual absl::StatusOr<v1::SandboxStatus> GetSandbox(const std::string& sandbox_id) = 0;
+  // `nodes`: those to reset, the others keep their disks; empty: every node.
   virtual absl::StatusOr<v1::SandboxStatus> ResetSandbox(const std::string& sandbox_id,
                                                          uint64_t target_generation,
                                                          bool wait_ready,
-                                                         absl::Duration deadline) = 0;
+                                                         absl::Duration deadline,
+                                                         const std::vector<std::string>& nodes) = 0;
   // Returns whether anything existed.
   virtual absl::StatusOr<bool> DestroySandbox(const std::string& sandbox_id) = 0;
   virtual absl::StatusOr<std::unique_ptr<ConsoleRelay>> AttachConsole(

@@ -116,6 +116,31 @@ TEST_F(ControllerE2e, ResetThroughTheCliRestoresThePristineSandbox) {
   EXPECT_THAT(look.out, HasSubstr("gone-5")) << "the reset threw the candidate's file away";
 }
 
+TEST_F(ControllerE2e, ResetOfOneNodeKeepsTheCandidatesWorkOnTheOthers) {
+  ASSERT_EQ(spread_.size(), 2u);
+  const std::string id = spread_[0].sandbox_id();
+  for (const char* node : {"server", "storage"}) {
+    CommandResult wrote = cluster_->Ctl({"sandbox", "console", id, "--node", node},
+                                        "\ntouch /root/work-on-node && sync && echo wrote-$((1+1))\n");
+    ASSERT_THAT(wrote.out, HasSubstr("wrote-2")) << node << ": " << wrote.err;
+  }
+  v1::Sandbox before = cluster_->GetSandbox(id).value();
+  v1::Sandbox reset = CtlSandbox({"sandbox", "reset", id, "--node", "server", "--wait"});
+  ExpectAllNodesReady(reset);
+  EXPECT_EQ(reset.generation(), before.generation() + 1);
+  CommandResult server = cluster_->Ctl({"sandbox", "console", id, "--node", "server"},
+                                       "\nls /root/work-on-node || echo gone-$((2+3))\n");
+  EXPECT_THAT(server.out, HasSubstr("gone-5")) << "the reset node lost the file";
+  CommandResult storage = cluster_->Ctl({"sandbox", "console", id, "--node", "storage"},
+                                        "\nls /root/work-on-node && echo kept-$((3+4))\n");
+  EXPECT_THAT(storage.out, HasSubstr("kept-7")) << "the other node kept the candidate's file";
+  // A node the sandbox does not have: refused, and nothing moves.
+  CommandResult bad = cluster_->Ctl({"sandbox", "reset", id, "--node", "nosuch"});
+  EXPECT_EQ(bad.exit_code, 4);
+  EXPECT_THAT(bad.err, HasSubstr("no node 'nosuch'"));
+  EXPECT_EQ(cluster_->GetSandbox(id)->generation(), reset.generation());
+}
+
 TEST_F(ControllerE2e, DrainedHostGetsNoNewSandboxes) {
   std::string drained = cluster_->host_id(0);
   ASSERT_EQ(cluster_->Ctl({"host", "drain", drained}).exit_code, 0);

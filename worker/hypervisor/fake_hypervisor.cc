@@ -127,6 +127,14 @@ absl::Status FakeHypervisor::DefineDomain(const DomainSpec& spec) {
   return absl::OkStatus();
 }
 
+absl::Status FakeHypervisor::SetDomainTag(const std::string& name, const ObjectTag& tag) {
+  absl::MutexLock lock(&mu_);
+  auto it = domains_.find(name);
+  if (it == domains_.end()) return NoDomain(name);
+  it->second.spec.tag = tag;
+  return absl::OkStatus();
+}
+
 absl::Status FakeHypervisor::StartDomain(const std::string& name) {
   absl::MutexLock lock(&mu_);
   auto it = domains_.find(name);

@@ -35,6 +35,9 @@ class ForwardingHypervisor : public Hypervisor {
     return target_->ListVolumes(pool);
   }
   absl::Status DefineDomain(const DomainSpec& spec) override { return target_->DefineDomain(spec); }
+  absl::Status SetDomainTag(const std::string& name, const ObjectTag& tag) override {
+    return target_->SetDomainTag(name, tag);
+  }
   absl::Status StartDomain(const std::string& name) override { return target_->StartDomain(name); }
   absl::Status StopDomain(const std::string& name) override { return target_->StopDomain(name); }
   absl::Status SuspendDomain(const std::string& name) override {

@@ -61,6 +61,9 @@ class Hypervisor {
   // Pauses / resumes a running domain's vCPUs.
   virtual absl::Status SuspendDomain(const std::string& name) = 0;
   virtual absl::Status ResumeDomain(const std::string& name) = 0;
+  // Replaces a domain's labrack tag, in its running state and its definition alike.
+  // NotFound when absent.
+  virtual absl::Status SetDomainTag(const std::string& name, const ObjectTag& tag) = 0;
   // Stops and undefines a domain. OK when absent.
   virtual absl::Status DestroyDomain(const std::string& name) = 0;
   // Domains whose tag names `host_id`.

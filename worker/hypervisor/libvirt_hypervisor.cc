@@ -276,6 +276,19 @@ absl::Status LibvirtHypervisor::DefineDomain(const DomainSpec& spec) {
   return absl::OkStatus();
 }
 
+absl::Status LibvirtHypervisor::SetDomainTag(const std::string& name, const ObjectTag& tag) {
+  CallSlot slot(this);
+  ASSIGN_OR_RETURN(DomainHandle dom, LookupDomain(name));
+  unsigned int flags = VIR_DOMAIN_AFFECT_CONFIG;
+  if (virDomainIsActive(dom.get()) == 1) flags |= VIR_DOMAIN_AFFECT_LIVE;
+  std::string xml = BuildTagXmlForSetMetadata(tag);
+  if (virDomainSetMetadata(dom.get(), VIR_DOMAIN_METADATA_ELEMENT, xml.c_str(), kTagPrefix,
+                           kTagNamespaceUri, flags) < 0) {
+    return LastLibvirtError(absl::StrCat("set the labrack tag of domain ", name));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status LibvirtHypervisor::StartDomain(const std::string& name) {
   CallSlot slot(this);
   ASSIGN_OR_RETURN(DomainHandle dom, LookupDomain(name));

@@ -27,6 +27,7 @@ class LibvirtHypervisor : public Hypervisor {
   absl::Status DeleteVolume(const std::string& pool, const std::string& name) override;
   absl::StatusOr<std::vector<VolumeInfo>> ListVolumes(const std::string& pool) override;
   absl::Status DefineDomain(const DomainSpec& spec) override;
+  absl::Status SetDomainTag(const std::string& name, const ObjectTag& tag) override;
   absl::Status StartDomain(const std::string& name) override;
   absl::Status StopDomain(const std::string& name) override;
   absl::Status SuspendDomain(const std::string& name) override;

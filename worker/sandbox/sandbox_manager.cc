@@ -190,9 +190,21 @@ absl::Status SandboxManager::BuildNode(const NodePlan& node) {
 
 // ---- reset ----
 
+namespace {
+
+// The topology's own nodes (not the hidden ones): those a reset may name.
+std::set<std::string> NodeNames(const v1::Topology& topology) {
+  std::set<std::string> names;
+  for (const v1::Node& n : topology.nodes()) names.insert(n.name());
+  return names;
+}
+
+}  // namespace
+
 absl::StatusOr<v1::SandboxStatus> SandboxManager::ResetSandbox(const std::string& sandbox_id,
                                                                uint64_t target_generation,
-                                                               bool wait_ready) {
+                                                               bool wait_ready,
+                                                               const std::vector<std::string>& nodes) {
   RETURN_IF_ERROR(ValidateSandboxId("sandbox_id", sandbox_id));
   std::shared_ptr<Entry> entry = Find(sandbox_id);
   if (!entry) return absl::NotFoundError(absl::StrCat("no sandbox ", sandbox_id, " on this host"));
@@ -202,6 +214,7 @@ absl::StatusOr<v1::SandboxStatus> SandboxManager::ResetSandbox(const std::string
     absl::MutexLock lock(&entry->mu);
     spec = entry->spec;
   }
+  RETURN_IF_ERROR(ValidateNodeChoice(sandbox_id, NodeNames(spec.topology()), nodes));
   if (target_generation == spec.generation()) {
     return wait_ready ? WaitReady(*entry) : Observe(*entry);
   }
@@ -212,12 +225,16 @@ absl::StatusOr<v1::SandboxStatus> SandboxManager::ResetSandbox(const std::string
   }
   spec.set_generation(target_generation);
   ASSIGN_OR_RETURN(SandboxPlan plan, PlanSandbox(spec, ContextFor(sandbox_id)));
+  const std::set<std::string> chosen(nodes.begin(), nodes.end());
+  auto fresh = [&](const std::string& node) { return chosen.empty() || chosen.contains(node); };
   {
     absl::MutexLock lock(&entry->mu);
     entry->phase = v1::SANDBOX_PHASE_RESETTING;
-    entry->ready.clear();
+    for (const NodePlan& n : plan.nodes) {
+      if (fresh(n.node)) entry->ready.erase(n.node);
+    }
   }
-  absl::Status s = Rebuild(plan);
+  absl::Status s = Rebuild(plan, fresh);
   {
     absl::MutexLock lock(&entry->mu);
     if (!s.ok()) {
@@ -234,11 +251,14 @@ absl::StatusOr<v1::SandboxStatus> SandboxManager::ResetSandbox(const std::string
   return wait_ready ? WaitReady(*entry) : Observe(*entry);
 }
 
-// Stops each node, swaps its volumes for fresh ones and starts it again: the cost is a few
-// libvirt calls per node whatever the size of the image.
-absl::Status SandboxManager::Rebuild(const SandboxPlan& plan) {
+// Stops each node that `fresh` names, swaps its volumes for fresh ones and starts it again:
+// the cost is a few libvirt calls per node whatever the size of the image. The other nodes
+// keep running with their disks; only their tags move to the plan's generation.
+absl::Status SandboxManager::Rebuild(const SandboxPlan& plan,
+                                     const std::function<bool(const std::string&)>& fresh) {
   return RunInParallel(plan.nodes.size(), [&](int i) -> absl::Status {
     const NodePlan& node = plan.nodes[i];
+    if (!fresh(node.node)) return hv_->SetDomainTag(node.domain.name, node.domain.tag);
     // Undefined too: libvirt refuses to redefine a name under a new UUID.
     RETURN_IF_ERROR(hv_->DestroyDomain(node.domain.name));
     for (const VolumeSpec& vol : node.volumes) {

@@ -54,10 +54,13 @@ class SandboxManager {
   // NotFound for an unknown id.
   absl::StatusOr<v1::SandboxStatus> GetSandbox(const std::string& sandbox_id);
   std::vector<v1::SandboxStatus> ListSandboxes();
-  // Discards every node's disks and restarts it at target_generation (current + 1). The
-  // current generation is a no-op; any other is Aborted.
+  // Discards the disks of `nodes` (empty: every node, the hidden ones included) and restarts
+  // them; the other nodes keep running, their disks untouched. Every node moves to
+  // target_generation (current + 1). The current generation is a no-op; any other is
+  // Aborted; a name that is not one of the topology's nodes is InvalidArgument.
   absl::StatusOr<v1::SandboxStatus> ResetSandbox(const std::string& sandbox_id,
-                                                 uint64_t target_generation, bool wait_ready);
+                                                 uint64_t target_generation, bool wait_ready,
+                                                 const std::vector<std::string>& nodes = {});
   // Removes every domain, network, volume and file of the sandbox, also ones a crash left
   // behind. Returns whether anything existed.
   absl::StatusOr<bool> DestroySandbox(const std::string& sandbox_id);
@@ -93,7 +96,8 @@ class SandboxManager {
 
   absl::Status Build(const SandboxPlan& plan);
   absl::Status BuildNode(const NodePlan& node);
-  absl::Status Rebuild(const SandboxPlan& plan);
+  absl::Status Rebuild(const SandboxPlan& plan,
+                       const std::function<bool(const std::string&)>& fresh);
   absl::Status RemoveObjects(const std::string& sandbox_id, bool* existed);
 
   // `hidden`, when given, receives the status of the hidden link emulators, which count for

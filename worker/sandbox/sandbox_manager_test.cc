@@ -213,6 +213,35 @@ TEST_F(SandboxManagerTest, ResetRecreatesVolumesAndRaisesTheGeneration) {
               StatusIs(absl::StatusCode::kAborted));
 }
 
+TEST_F(SandboxManagerTest, NodeResetRestartsOnlyThatNodeAndSurvivesARestart) {
+  ASSERT_OK(manager_->CreateSandbox(Spec(), true));
+  auto st = manager_->ResetSandbox(Spec().sandbox_id(), 2, true, {"storage"});
+  ASSERT_OK(st);
+  EXPECT_EQ(st->generation(), 2u);
+  EXPECT_EQ(st->phase(), v1::SANDBOX_PHASE_READY);
+  EXPECT_EQ(fake_.starts("lr-0123abcd-storage"), 2);
+  EXPECT_EQ(fake_.starts("lr-0123abcd-server"), 1);
+  EXPECT_EQ(fake_.DomainDefinition("lr-0123abcd-server")->tag.generation, 2u);
+  EXPECT_EQ(fake_.volume_count(), 4);
+  // A restarted worker sees one generation, not an interrupted reset.
+  Restart(&fake_);
+  auto again = manager_->GetSandbox(Spec().sandbox_id());
+  ASSERT_OK(again);
+  EXPECT_EQ(again->generation(), 2u);
+  EXPECT_NE(again->phase(), v1::SANDBOX_PHASE_FAILED) << again->message();
+}
+
+TEST_F(SandboxManagerTest, NodeResetOfAnUnknownNodeChangesNothing) {
+  ASSERT_OK(manager_->CreateSandbox(Spec(), true));
+  EXPECT_THAT(manager_->ResetSandbox(Spec().sandbox_id(), 2, true, {"nosuch"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("nodes[0]")));
+  EXPECT_THAT(manager_->ResetSandbox(Spec().sandbox_id(), 2, true, {"server", "server"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("named twice")));
+  EXPECT_EQ(manager_->GetSandbox(Spec().sandbox_id())->generation(), 1u);
+  EXPECT_EQ(fake_.starts("lr-0123abcd-server"), 1);
+  EXPECT_EQ(fake_.starts("lr-0123abcd-storage"), 1);
+}
+
 // Two routers joined by a shaped WAN, on a host whose kernel has netem.
 v1::SandboxSpec ShapedSpec() {
   v1::SandboxSpec spec;

@@ -61,7 +61,8 @@ grpc::ServerUnaryReactor* WorkerService::ResetSandbox(grpc::CallbackServerContex
                                                       v1::SandboxStatus* resp) {
   return RunDetached(ctx, [this, req, resp]() -> absl::Status {
     absl::StatusOr<v1::SandboxStatus> st =
-        sandboxes_->ResetSandbox(req->sandbox_id(), req->target_generation(), req->wait_ready());
+        sandboxes_->ResetSandbox(req->sandbox_id(), req->target_generation(), req->wait_ready(),
+                                 {req->nodes().begin(), req->nodes().end()});
     if (st.ok()) *resp = *std::move(st);
     return st.status();
   });

@@ -14,10 +14,22 @@ namespace {
 using xml_internal::LocalName;
 using xml_internal::NamespaceUri;
 
-void AppendField(pugi::xml_node tag, const char* name, absl::string_view value,
-                 bool always = false) {
+// `prefix` is "labrack:" or "" (the form virDomainSetMetadata takes).
+void AppendField(pugi::xml_node tag, absl::string_view prefix, const char* name,
+                 absl::string_view value, bool always = false) {
   if (value.empty() && !always) return;
-  xml_internal::AppendText(tag, absl::StrCat(kTagPrefix, ":", name).c_str(), value);
+  xml_internal::AppendText(tag, absl::StrCat(prefix, name).c_str(), value);
+}
+
+void AppendFields(pugi::xml_node node, absl::string_view prefix, const ObjectTag& tag) {
+  AppendField(node, prefix, "host", tag.host_id, /*always=*/true);
+  AppendField(node, prefix, "id", tag.sandbox_id, /*always=*/true);
+  AppendField(node, prefix, "generation", absl::StrCat(tag.generation), /*always=*/true);
+  AppendField(node, prefix, "node", tag.node);
+  AppendField(node, prefix, "session", tag.session_id);
+  AppendField(node, prefix, "candidate", tag.candidate);
+  AppendField(node, prefix, "topology", tag.topology);
+  AppendField(node, prefix, "spec", tag.spec_json);
 }
 
 bool IsTagElement(pugi::xml_node node) {
@@ -50,15 +62,14 @@ absl::Status ReadField(pugi::xml_node child, ObjectTag& tag) {
 pugi::xml_node AppendTag(pugi::xml_node parent, const ObjectTag& tag) {
   pugi::xml_node node = parent.append_child(absl::StrCat(kTagPrefix, ":", kTagElement).c_str());
   xml_internal::SetAttr(node, absl::StrCat("xmlns:", kTagPrefix).c_str(), kTagNamespaceUri);
-  AppendField(node, "host", tag.host_id, /*always=*/true);
-  AppendField(node, "id", tag.sandbox_id, /*always=*/true);
-  AppendField(node, "generation", absl::StrCat(tag.generation), /*always=*/true);
-  AppendField(node, "node", tag.node);
-  AppendField(node, "session", tag.session_id);
-  AppendField(node, "candidate", tag.candidate);
-  AppendField(node, "topology", tag.topology);
-  AppendField(node, "spec", tag.spec_json);
+  AppendFields(node, absl::StrCat(kTagPrefix, ":"), tag);
   return node;
+}
+
+std::string BuildTagXmlForSetMetadata(const ObjectTag& tag) {
+  pugi::xml_document doc;
+  AppendFields(doc.append_child(kTagElement), "", tag);
+  return xml_internal::Serialize(doc);
 }
 
 std::string BuildTagXml(const ObjectTag& tag) {

@@ -25,8 +25,13 @@ inline constexpr char kTagElement[] = "sandbox";
 // are left out; host, id and generation are always written. Returns the new element.
 pugi::xml_node AppendTag(pugi::xml_node parent, const ObjectTag& tag);
 
-// The tag element alone, as virDomainSetMetadata(VIR_DOMAIN_METADATA_ELEMENT) wants it.
+// The tag element alone, with its namespace declared.
 std::string BuildTagXml(const ObjectTag& tag);
+// The tag element alone without prefix or namespace declaration, as
+// virDomainSetMetadata(VIR_DOMAIN_METADATA_ELEMENT, key kTagPrefix, uri kTagNamespaceUri)
+// wants it: libvirt puts the element and its children in the namespace itself and refuses
+// an element that declares it ("failed to create a new XML namespace").
+std::string BuildTagXmlForSetMetadata(const ObjectTag& tag);
 
 // The tag of a whole <domain> or <network> document as libvirt dumps it: the element under
 // <metadata> whose local name is "sandbox" in kTagNamespaceUri, whatever its prefix.

@@ -67,6 +67,14 @@ TEST(TagXml, RoundTripsEveryFieldThroughAnObject) {
   EXPECT_THAT(FindTag(network), IsOkAndHolds(SampleTag()));
 }
 
+TEST(TagXml, ForSetMetadataLeavesTheNamespaceToLibvirt) {
+  std::string xml = BuildTagXmlForSetMetadata(SampleTag());
+  EXPECT_THAT(xml, HasSubstr("<sandbox>"));
+  EXPECT_THAT(xml, HasSubstr("<generation>"));
+  EXPECT_THAT(xml, ::testing::Not(HasSubstr("labrack")));
+  EXPECT_THAT(xml, ::testing::Not(HasSubstr("xmlns")));
+}
+
 TEST(TagXml, LeavesOutEmptyOptionalFields) {
   ObjectTag tag;
   tag.host_id = "host-a";
