@@ -45,7 +45,6 @@ std::string NetemKernelArg(const v1::LinkShape& shape) {
   return absl::StrJoin(NetemParts(shape, "="), ",");
 }
 
-
 std::vector<EmulatedLink> EmulatedLinks(const v1::Topology& topology, bool host_has_netem) {
   std::vector<EmulatedLink> links;
   if (host_has_netem) return links;
