@@ -210,6 +210,30 @@ manifest_artifact() {
   echo "    size_bytes: $(size_of "$dir/$file")"
 }
 
+# Writes STAGE/manifest.yaml of a direct-kernel-boot image whose artifacts (vmlinuz,
+# initrd.img, disk.qcow2) are in STAGE: write_direct_kernel_manifest STAGE NAME RELEASE KEY
+# CMDLINE MARKER MEMORY_MIB ROLES ("server, switch"). The version is the kernel release
+# without its flavour, then the build key's first 8 characters.
+write_direct_kernel_manifest() {
+  local stage="$1" name="$2" release="$3" key="$4" cmdline="$5" marker="$6" memory="$7"
+  local roles="$8"
+  cat >"$stage/manifest.yaml" <<EOF
+name: $name
+version: "${release%-cloud-amd64}-${key:0:8}"
+boot_mode: direct-kernel
+cmdline: "$cmdline"
+readiness:
+  serial_marker: "$marker"
+default_vcpus: 1
+default_memory_mib: $memory
+roles: [$roles]
+artifacts:
+$(manifest_artifact kernel vmlinuz "$stage")
+$(manifest_artifact initrd initrd.img "$stage")
+$(manifest_artifact disk disk.qcow2 "$stage" qcow2)
+EOF
+}
+
 # ---------------------------------------------------------------------------------------
 # Recipe: tiny (Debian cloud kernel + busybox, direct kernel boot)
 
@@ -326,22 +350,8 @@ tiny_make_disk() {
 }
 
 tiny_write_manifest() {
-  local stage="$1" release="$2" key="$3"
-  cat >"$stage/manifest.yaml" <<EOF
-name: tiny
-version: "${release%-cloud-amd64}-${key:0:8}"
-boot_mode: direct-kernel
-cmdline: "$TINY_CMDLINE"
-readiness:
-  serial_marker: "LABRACK-READY"
-default_vcpus: 1
-default_memory_mib: 128
-roles: [server, switch, storage, router, firewall, workstation]
-artifacts:
-$(manifest_artifact kernel vmlinuz "$stage")
-$(manifest_artifact initrd initrd.img "$stage")
-$(manifest_artifact disk disk.qcow2 "$stage" qcow2)
-EOF
+  write_direct_kernel_manifest "$1" tiny "$2" "$3" "$TINY_CMDLINE" LABRACK-READY 128 \
+    "server, switch, storage, router, firewall, workstation"
 }
 
 build_tiny() {

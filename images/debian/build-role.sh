@@ -288,21 +288,8 @@ debian_make_disk() {
 # in $1. The check (images/check-recipes.sh) runs it on a folder of dummy artifacts.
 debian_write_manifest() {
   local stage="$1" role="$2" release="$3" key="$4"
-  cat >"$stage/manifest.yaml" <<EOF
-name: debian-$role
-version: "${release%-cloud-amd64}-${key:0:8}"
-boot_mode: direct-kernel
-cmdline: "$DEBIAN_CMDLINE"
-readiness:
-  serial_marker: "$DEBIAN_MARKER"
-default_vcpus: 1
-default_memory_mib: ${DEBIAN_MEMORY_MIB[$role]}
-roles: [${DEBIAN_MANIFEST_ROLES[$role]}]
-artifacts:
-$(manifest_artifact kernel vmlinuz "$stage")
-$(manifest_artifact initrd initrd.img "$stage")
-$(manifest_artifact disk disk.qcow2 "$stage" qcow2)
-EOF
+  write_direct_kernel_manifest "$stage" "debian-$role" "$release" "$key" "$DEBIAN_CMDLINE" \
+    "$DEBIAN_MARKER" "${DEBIAN_MEMORY_MIB[$role]}" "${DEBIAN_MANIFEST_ROLES[$role]}"
 }
 
 # ---------------------------------------------------------------------------------------

@@ -136,22 +136,8 @@ linkemu_make_initrd() {
 }
 
 linkemu_write_manifest() {
-  local stage="$1" release="$2" key="$3"
-  cat >"$stage/manifest.yaml" <<EOM
-name: linkemu
-version: "${release%-cloud-amd64}-${key:0:8}"
-boot_mode: direct-kernel
-cmdline: "$TINY_CMDLINE"
-readiness:
-  serial_marker: "LABRACK-READY"
-default_vcpus: 1
-default_memory_mib: $LINKEMU_MEMORY_MIB
-roles: [router]
-artifacts:
-$(manifest_artifact kernel vmlinuz "$stage")
-$(manifest_artifact initrd initrd.img "$stage")
-$(manifest_artifact disk disk.qcow2 "$stage" qcow2)
-EOM
+  write_direct_kernel_manifest "$1" linkemu "$2" "$3" "$TINY_CMDLINE" LABRACK-READY \
+    "$LINKEMU_MEMORY_MIB" router
 }
 
 build_linkemu() {
