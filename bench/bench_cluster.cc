@@ -8,6 +8,7 @@
 #include "common/grpc_util.h"
 #include "common/parallel.h"
 #include "common/status_macros.h"
+#include "common/uuid.h"
 #include "controller/core/sandbox_api.h"
 #include "spdlog/spdlog.h"
 #include "worker/client/image_upload.h"
@@ -215,7 +216,7 @@ BenchCluster::~BenchCluster() {
 
 v1::SandboxSpec NewSpec(const v1::Topology& topology) {
   v1::SandboxSpec spec;
-  spec.set_sandbox_id(controller::NewSandboxId());
+  spec.set_sandbox_id(NewUuid4());
   spec.set_generation(1);
   *spec.mutable_topology() = topology;
   spec.set_candidate("bench");

@@ -78,12 +78,5 @@ TEST(ProgressText, CountsReadyNodes) {
   EXPECT_EQ(ProgressText(s, 0, 0), "sandbox 1a2b3c4d: PENDING (no host has room yet)");
 }
 
-TEST(RequestId, IsAFreshVersion4Uuid) {
-  std::string a = NewRequestId();
-  EXPECT_THAT(a, ::testing::MatchesRegex(
-                     "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"));
-  EXPECT_NE(a, NewRequestId());
-}
-
 }  // namespace
 }  // namespace labrack::cli

@@ -6,9 +6,7 @@
 #include <memory>
 #include <vector>
 
-#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "cli/console.h"
 #include "cli/exit_codes.h"
 #include "cli/flags.h"
@@ -17,6 +15,7 @@
 #include "cli/sandbox_view.h"
 #include "cli/wait_progress.h"
 #include "common/status_macros.h"
+#include "common/uuid.h"
 
 namespace labrack::cli {
 namespace {
@@ -102,7 +101,7 @@ absl::Status Create(CommandContext& ctx, const SandboxOptions& o) {
   for (const auto& [name, other] : ImageOverrideMap(o.image_overrides)) {
     (*req.mutable_image_overrides())[name] = other;
   }
-  req.set_request_id(o.request_id.empty() ? NewRequestId() : o.request_id);
+  req.set_request_id(o.request_id.empty() ? NewUuid4() : o.request_id);
   ASSIGN_OR_RETURN(v1::Sandbox sandbox, CreateWithRetries(ctx, req));
   return FinishMutation(ctx, o, std::move(sandbox), WaitGoal::kReady);
 }
@@ -211,16 +210,6 @@ void AddConsole(CLI::App& group, CommandContext& ctx) {
 }
 
 }  // namespace
-
-std::string NewRequestId() {
-  absl::BitGen gen;
-  uint64_t hi = absl::Uniform<uint64_t>(gen);
-  uint64_t lo = absl::Uniform<uint64_t>(gen);
-  hi = (hi & ~uint64_t{0xf000}) | 0x4000;                      // version 4
-  lo = (lo & ~(uint64_t{0xc} << 60)) | (uint64_t{0x8} << 60);  // RFC 4122 variant
-  return absl::StrFormat("%08x-%04x-%04x-%04x-%012x", hi >> 32, (hi >> 16) & 0xffff, hi & 0xffff,
-                         lo >> 48, lo & 0xffffffffffffULL);
-}
 
 void AddSandboxCommands(CLI::App& root, CommandContext& ctx) {
   CLI::App* group = root.add_subcommand("sandbox", "per-candidate lab sandboxes");

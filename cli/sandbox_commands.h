@@ -13,10 +13,6 @@ namespace labrack::cli {
 // Adds the `sandbox` command group under `root`; the chosen command becomes ctx's action.
 void AddSandboxCommands(CLI::App& root, CommandContext& ctx);
 
-// A random version-4 UUID ("1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d") for
-// CreateSandboxRequest.request_id, so that a retried create makes one sandbox only.
-std::string NewRequestId();
-
 }  // namespace labrack::cli
 
 #endif  // LABRACK_CLI_SANDBOX_COMMANDS_H_

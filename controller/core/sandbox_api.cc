@@ -1,16 +1,15 @@
 #include "controller/core/sandbox_api.h"
 
-#include <random>
 #include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/names.h"
 #include "common/status_macros.h"
 #include "common/topology/topology_validate.h"
+#include "common/uuid.h"
 #include "controller/core/console_password.h"
 #include "controller/core/image_overrides.h"
 #include "google/protobuf/util/time_util.h"
@@ -38,7 +37,7 @@ absl::Status ValidateRequestId(const std::string& id) {
 v1::Sandbox NewSandbox(const v1::CreateSandboxRequest& request, const v1::TopologyRecord& record,
                        absl::Time now) {
   v1::Sandbox s;
-  s.set_sandbox_id(NewSandboxId());
+  s.set_sandbox_id(NewUuid4());
   s.set_request_id(request.request_id());
   s.set_topology(record.topology().name());
   s.set_topology_version(record.version());
@@ -66,15 +65,6 @@ absl::StatusOr<v1::Sandbox> Replay(const v1::CreateSandboxRequest& request,
 }
 
 }  // namespace
-
-std::string NewSandboxId() {
-  std::random_device rd;
-  uint32_t w[4] = {rd(), rd(), rd(), rd()};
-  w[1] = (w[1] & 0xffff0fffu) | 0x00004000u;  // version 4
-  w[2] = (w[2] & 0x3fffffffu) | 0x80000000u;  // RFC 4122 variant
-  return absl::StrFormat("%08x-%04x-%04x-%04x-%04x%08x", w[0], w[1] >> 16, w[1] & 0xffff,
-                         w[2] >> 16, w[2] & 0xffff, w[3]);
-}
 
 absl::Status ValidateLabels(const google::protobuf::Map<std::string, std::string>& labels) {
   if (labels.size() > 32) return absl::InvalidArgumentError("labels: at most 32");

@@ -45,8 +45,6 @@ class SandboxApi {
   const std::function<void(const std::string&)> wake_;
 };
 
-// A random version 4 UUID in lowercase hex: a valid sandbox id.
-std::string NewSandboxId();
 // InvalidArgument naming the label and the rule: keys 1 to 63 of [a-z0-9._/-] starting
 // with a letter or digit; values 0 to 63 printable ASCII characters.
 absl::Status ValidateLabels(const google::protobuf::Map<std::string, std::string>& labels);

@@ -7,10 +7,9 @@
 
 #include <cstdio>
 
-#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "common/names.h"
+#include "common/uuid.h"
 #include "common/topology/link_shape.h"
 #include "common/topology/manifest_yaml.h"
 #include "common/topology/topology_yaml.h"
@@ -54,7 +53,7 @@ class ShapedLink : public ::testing::Test {
     ASSERT_OK(UploadImage(env_->stub(), *manifest, dir));
     auto topology = ParseTopologyYaml(kTwoSites, "two-sites.yaml");
     ASSERT_OK(topology);
-    id_ = new std::string(RandomSandboxId());
+    id_ = new std::string(NewUuid4());
     absl::StatusOr<v1::SandboxStatus> st = env_->Create(*id_, *topology, /*wait_ready=*/true);
     ASSERT_OK(st);
     ASSERT_EQ(st->phase(), v1::SANDBOX_PHASE_READY) << st->DebugString();
@@ -72,14 +71,6 @@ class ShapedLink : public ::testing::Test {
 
   // The link emulator runs only on hosts without netem (as in CI).
   static bool HostHasNetem() { return ProbeHostNetem().available; }
-
-  static std::string RandomSandboxId() {
-    absl::BitGen gen;
-    return absl::StrFormat("%08x-%04x-4%03x-8%03x-%012x", absl::Uniform<uint32_t>(gen),
-                           absl::Uniform<uint16_t>(gen), absl::Uniform<uint16_t>(gen) & 0xfff,
-                           absl::Uniform<uint16_t>(gen) & 0xfff,
-                           absl::Uniform<uint64_t>(gen) & 0xffffffffffffull);
-  }
 
   static LibvirtEnv* env_;
   static std::string* id_;

@@ -6,11 +6,10 @@
 
 #include <filesystem>
 
-#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "common/topology/manifest_yaml.h"
 #include "common/topology/topology_yaml.h"
+#include "common/uuid.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/libvirt/libvirt_env.h"
@@ -45,8 +44,8 @@ class SmokeSandbox : public ::testing::Test {
         nic.set_address(absl::StrCat(cidr, host++, "/24"));
       }
     }
-    a_ = new std::string(RandomSandboxId());
-    b_ = new std::string(RandomSandboxId());
+    a_ = new std::string(NewUuid4());
+    b_ = new std::string(NewUuid4());
     // Both boot at once: one wait for all six guests.
     absl::StatusOr<v1::SandboxStatus> sa, sb;
     std::thread ta([&] { sa = env_->Create(*a_, *smoke, /*wait_ready=*/true); });
@@ -68,14 +67,6 @@ class SmokeSandbox : public ::testing::Test {
 
   void SetUp() override {
     if (env_->worker() == nullptr) GTEST_SKIP() << "suite set-up failed";
-  }
-
-  static std::string RandomSandboxId() {
-    absl::BitGen gen;
-    return absl::StrFormat("%08x-%04x-4%03x-8%03x-%012x", absl::Uniform<uint32_t>(gen),
-                           absl::Uniform<uint16_t>(gen), absl::Uniform<uint16_t>(gen) & 0xfff,
-                           absl::Uniform<uint16_t>(gen) & 0xfff,
-                           absl::Uniform<uint64_t>(gen) & 0xffffffffffffull);
   }
 
   // The address of `node`'s nic on `network` in a sandbox's status.
