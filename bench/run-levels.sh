@@ -26,67 +26,12 @@ deploy/start-libvirt.sh
 [[ -f images/out/linkemu/manifest.yaml ]] || images/build.sh linkemu
 mkdir -p bench/out
 
-state=$(mktemp -d /tmp/labrack-bench-levels.XXXXXX)
-chmod 755 "$state"  # qemu reads the worker's volumes below it
-host_id="bench-levels-$$"
-controller_pid=
-server=
-
-ctl() { "$BUILD_DIR/bin/labrackctl" --server "$server" "$@"; }
+. bench/all-in-one.sh
 say() { echo "run-levels: $*" >&2; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
-json_field() { grep -o "\"$1\": *\"[^\"]*\"" | head -n 1 | sed 's/.*"\([^"]*\)"$/\1/'; }
-
-cleanup() {
-  set +e
-  if [[ -n $controller_pid ]] && kill -0 "$controller_pid" 2>/dev/null; then
-    for id in $(ctl -o json sandbox list 2>/dev/null | grep -o '"sandboxId": *"[^"]*"' |
-                sed 's/.*"\([^"]*\)"$/\1/'); do
-      ctl sandbox destroy "$id" --wait >/dev/null || say "destroy of $id failed"
-    done
-    kill -TERM "$controller_pid"
-    for _ in $(seq 1 100); do kill -0 "$controller_pid" 2>/dev/null || break; sleep 0.2; done
-    kill -0 "$controller_pid" 2>/dev/null && kill -KILL "$controller_pid"
-    wait "$controller_pid" 2>/dev/null
-  fi
-  # Anything a killed controller left: this host's guests and networks carry its id.
-  for d in $(virsh list --all --name | grep '^lr-'); do
-    if virsh dumpxml "$d" 2>/dev/null | grep -q "<labrack:host>$host_id<"; then
-      virsh -q destroy "$d" >/dev/null 2>&1; virsh -q undefine "$d" >/dev/null 2>&1
-    fi
-  done
-  for n in $(virsh net-list --all --name | grep '^lr-'); do
-    if virsh net-dumpxml "$n" 2>/dev/null | grep -q "<labrack:host>$host_id<"; then
-      virsh -q net-destroy "$n" >/dev/null 2>&1; virsh -q net-undefine "$n" >/dev/null 2>&1
-    fi
-  done
-  if virsh -q pool-info "labrack-$host_id" >/dev/null 2>&1; then
-    virsh -q pool-destroy "labrack-$host_id" >/dev/null 2>&1
-    virsh -q pool-undefine "labrack-$host_id" >/dev/null 2>&1
-  fi
-  rm -rf "$state"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-say "starting labrack-controller --all-in-one (state in $state)"
-"$BUILD_DIR/bin/labrack-controller" --all-in-one --listen 127.0.0.1:0 --state-dir "$state" \
-  --port-file "$state/port" --host-id "$host_id" --domain-type qemu --cpu-overcommit 64 \
-  --ready-timeout 900 >"$state/controller.log" 2>&1 </dev/null &
-controller_pid=$!
-for _ in $(seq 1 150); do [[ -s $state/port ]] && break; sleep 0.2; done
-server="127.0.0.1:$(cat "$state/port")"
-for _ in $(seq 1 150); do ctl host list 2>/dev/null | grep -q HEALTHY && break; sleep 0.2; done
+aio_start levels --cpu-overcommit 64 --ready-timeout 900
 ctl image import images/out/tiny/manifest.yaml >/dev/null
 ctl image import images/out/linkemu/manifest.yaml >/dev/null
-for level in senior junior-ops; do
-  overrides=()
-  for image in $(grep -o 'image: [a-z0-9.-]*' "topologies/$level.yaml" | awk '{print $2}' | sort -u); do
-    overrides+=(--image-override "$image=tiny")
-  done
-  ctl topology apply "topologies/$level.yaml" "${overrides[@]}" >/dev/null
-done
+for level in senior junior-ops; do apply_with_tiny "$level"; done
 
 header() {
   echo "# $(date -u +%FT%TZ) $(hostname): $(nproc) CPUs, $(free -g | awk '/Mem:/ {print $2}') GiB," \

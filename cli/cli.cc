@@ -14,14 +14,15 @@
 #include "cli/host_commands.h"
 #include "cli/image_commands.h"
 #include "cli/sandbox_commands.h"
+#include "cli/session_commands.h"
 #include "cli/topology_commands.h"
 
 namespace labrack::cli {
 namespace {
 
 constexpr char kDescription[] =
-    "labrackctl: drives labrack-controller (hosts, images, topologies and per-candidate lab "
-    "sandboxes).";
+    "labrackctl: drives labrack-controller (hosts, images, topologies, per-candidate lab "
+    "sandboxes and exam sessions).";
 
 constexpr char kGlobalOptionsHelp[] =
     "The global options --server, -o/--output and --rpc-timeout work here too; see "
@@ -54,6 +55,7 @@ void BuildApp(CLI::App& app, CommandContext& ctx) {
   AddImageCommands(app, ctx);
   AddTopologyCommands(app, ctx);
   AddSandboxCommands(app, ctx);
+  AddSessionCommands(app, ctx);
   app.footer(std::string(kEnvironmentHelp) + "\n" + kExitCodesHelp);
 }
 

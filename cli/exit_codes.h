@@ -17,6 +17,9 @@ inline constexpr int kExitUnavailable = 5;    // UNAVAILABLE: controller unreach
 inline constexpr int kExitExhausted = 6;      // RESOURCE_EXHAUSTED: no host fits
 inline constexpr int kExitSandboxFailed = 7;  // the sandbox became FAILED or LOST (--wait)
 inline constexpr int kExitTimeout = 8;        // a deadline passed (--timeout, RPC deadline)
+// A session ENDED, but its report says something was left on a host (or could not be
+// checked): someone must clean up by hand before the capacity is trusted again.
+inline constexpr int kExitLeftovers = 9;
 
 // The text of `labrackctl --help`'s footer.
 inline constexpr char kExitCodesHelp[] =
@@ -28,8 +31,9 @@ inline constexpr char kExitCodesHelp[] =
     "  4  invalid argument or failed precondition (the message names field and rule)\n"
     "  5  unavailable: labrack-controller cannot be reached (see --server)\n"
     "  6  resource exhausted: no host has room\n"
-    "  7  the sandbox became FAILED or LOST while waiting\n"
-    "  8  timeout (--timeout or an RPC deadline)";
+    "  7  the sandbox became FAILED or LOST while waiting (session: a candidate's)\n"
+    "  8  timeout (--timeout or an RPC deadline)\n"
+    "  9  a session ended but left something on a host (see its report)";
 
 // `status` carrying an explicit exit code, which ExitCodeFor prefers to its code.
 absl::Status WithExitCode(absl::Status status, int exit_code);

@@ -107,6 +107,15 @@ std::string FormatTime(const google::protobuf::Timestamp& then, absl::Time now) 
                       " (", FormatAge(then, now), " ago)");
 }
 
+std::string FormatTimeAround(const google::protobuf::Timestamp& when, absl::Time now) {
+  if (!IsSet(when) || ToTime(when) <= now) return FormatTime(when, now);
+  google::protobuf::Timestamp now_ts;
+  now_ts.set_seconds(absl::ToUnixSeconds(now));
+  // FormatAge measures from its first argument to its second: here from now to `when`.
+  return absl::StrCat(absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", ToTime(when), absl::UTCTimeZone()),
+                      " (in ", FormatAge(now_ts, ToTime(when)), ")");
+}
+
 std::string FormatMib(uint64_t mib) {
   if (mib < 1024) return absl::StrCat(mib, " MiB");
   return absl::StrFormat("%.1f GiB", static_cast<double>(mib) / 1024);

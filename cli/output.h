@@ -52,6 +52,9 @@ std::string HealthWord(v1::HostHealth health);
 std::string FormatAge(const google::protobuf::Timestamp& then, absl::Time now);
 // "2024-05-01 12:00:00 UTC (3m ago)"; "-" when unset.
 std::string FormatTime(const google::protobuf::Timestamp& then, absl::Time now);
+// FormatTime for times that may lie ahead: "2024-05-01 12:00:00 UTC (in 3h)" or
+// "... (3m ago)"; "-" when unset.
+std::string FormatTimeAround(const google::protobuf::Timestamp& when, absl::Time now);
 // "512 MiB", "1.5 GiB".
 std::string FormatMib(uint64_t mib);
 // "900 B", "12.0 MiB".

@@ -3,11 +3,15 @@
 // answers with the first attempt's sandbox. --wait hands over to WaitForSandbox.
 #include "cli/sandbox_commands.h"
 
+#include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "cli/console.h"
+#include "cli/create_retry.h"
 #include "cli/exit_codes.h"
 #include "cli/flags.h"
 #include "cli/output.h"
@@ -20,9 +24,6 @@
 namespace labrack::cli {
 namespace {
 
-constexpr int kCreateAttempts = 3;
-constexpr absl::Duration kCreateRetryPause = absl::Milliseconds(500);
-
 struct SandboxOptions {
   std::string id;
   // create
@@ -32,6 +33,7 @@ struct SandboxOptions {
   std::vector<std::string> labels;
   std::vector<std::string> image_overrides;
   std::string request_id;
+  absl::Duration ttl = absl::ZeroDuration();  // zero: never expires
   // list
   std::string phase;
   std::string host;
@@ -71,25 +73,14 @@ absl::Status FinishMutation(CommandContext& ctx, const SandboxOptions& o, v1::Sa
   return PrintSandbox(ctx, sandbox);
 }
 
-absl::StatusOr<v1::Sandbox> CreateWithRetries(CommandContext& ctx,
-                                              const v1::CreateSandboxRequest& req) {
-  for (int attempt = 1;; ++attempt) {
-    absl::StatusOr<v1::Sandbox> created =
-        ctx.client().Call(&v1::LabController::Stub::CreateSandbox, req);
-    bool retry = created.status().code() == absl::StatusCode::kUnavailable ||
-                 created.status().code() == absl::StatusCode::kDeadlineExceeded;
-    if (created.ok() || !retry) return created;
-    if (attempt == kCreateAttempts) {
-      return absl::Status(created.status().code(),
-                          absl::StrCat(created.status().message(),
-                                       " (to retry without making a second "
-                                       "sandbox, pass --request-id ",
-                                       req.request_id(), ")"));
-    }
-    ctx.io().err << "create failed (" << created.status().message()
-                 << "); retrying with the same request id\n";
-    absl::SleepFor(kCreateRetryPause * attempt);
+// Whole seconds, rounded up so that a short but positive --ttl never means "never".
+absl::StatusOr<uint32_t> TtlSeconds(absl::Duration ttl) {
+  int64_t s = absl::ToInt64Seconds(absl::Ceil(ttl, absl::Seconds(1)));
+  if (s > std::numeric_limits<uint32_t>::max()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--ttl: ", absl::FormatDuration(ttl), " is out of range"));
   }
+  return static_cast<uint32_t>(std::max<int64_t>(s, 0));
 }
 
 absl::Status Create(CommandContext& ctx, const SandboxOptions& o) {
@@ -102,7 +93,10 @@ absl::Status Create(CommandContext& ctx, const SandboxOptions& o) {
     (*req.mutable_image_overrides())[name] = other;
   }
   req.set_request_id(o.request_id.empty() ? NewUuid4() : o.request_id);
-  ASSIGN_OR_RETURN(v1::Sandbox sandbox, CreateWithRetries(ctx, req));
+  ASSIGN_OR_RETURN(uint32_t ttl, TtlSeconds(o.ttl));
+  req.set_ttl_seconds(ttl);
+  ASSIGN_OR_RETURN(v1::Sandbox sandbox,
+                   CallCreate(ctx, &v1::LabController::Stub::CreateSandbox, req, "sandbox"));
   return FinishMutation(ctx, o, std::move(sandbox), WaitGoal::kReady);
 }
 
@@ -182,6 +176,9 @@ void AddCreate(CLI::App& group, CommandContext& ctx) {
   cmd->add_option("--request-id", o->request_id,
                   "idempotency key: a second create with it returns the first one's sandbox "
                   "(default: a random UUID)");
+  AddDurationOption(*cmd, "--ttl", &o->ttl,
+                    "destroy the sandbox this long after its creation (default: never)")
+      ->default_str("");
   AddWaitOptions(*cmd, o, "READY");
 }
 

@@ -82,6 +82,7 @@ void PrintSandboxDetails(const v1::Sandbox& s, absl::Time now, std::ostream& out
   PrintField(out, "Request id:", s.request_id());
   PrintField(out, "Created:", FormatTime(s.created_at(), now));
   PrintField(out, "Updated:", FormatTime(s.updated_at(), now));
+  if (s.has_expires_at()) PrintField(out, "Expires:", FormatTimeAround(s.expires_at(), now));
   if (s.nodes().empty()) return;
   out << "\n";
   PrintNodes(s, out);

@@ -74,6 +74,18 @@ absl::Status ValidateCandidateId(absl::string_view field, absl::string_view id) 
   return absl::OkStatus();
 }
 
+absl::Status ValidateSessionName(absl::string_view field, absl::string_view name) {
+  constexpr absl::string_view kRule =
+      "must be 1 to 63 characters of a-z, 0-9 and '-', starting with a letter or digit";
+  if (name.empty() || name.size() > 63 || name.front() == '-') return Invalid(field, name, kRule);
+  for (char c : name) {
+    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '-') {
+      return Invalid(field, name, kRule);
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateSha256(absl::string_view field, absl::string_view hex) {
   if (hex.size() != 64) return Invalid(field, hex, "must be 64 lowercase hex digits");
   for (char c : hex) {

@@ -48,6 +48,18 @@ TEST(CandidateId, AllowsEmailLikeIds) {
   EXPECT_THAT(ValidateCandidateId("candidate", "-x"), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+TEST(SessionName, RefusesPathsAndCapitals) {
+  EXPECT_OK(ValidateSessionName("name", "exam-2026-12-01-am"));
+  EXPECT_OK(ValidateSessionName("name", std::string(63, 'a')));
+  for (const char* bad : {"", "-a", "../x", "a/b", "Exam", "a b", "a.b"}) {
+    EXPECT_THAT(ValidateSessionName("name", bad),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("name")))
+        << bad;
+  }
+  EXPECT_THAT(ValidateSessionName("name", std::string(64, 'a')),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
 TEST(FileName, RefusesDotsAndSlashes) {
   EXPECT_OK(ValidateFileName("file", "disk.qcow2"));
   for (const char* bad : {"", ".", "..", "a/b", "a\nb"}) {

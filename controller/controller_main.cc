@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--state-dir", options.state_dir, "folder for the database and images")
       ->required();
+  app.add_option("--evidence-dir", config.evidence_dir,
+                 "where sessions keep their evidence (default: <state-dir>/evidence)");
   app.add_option("--port-file", options.port_file,
                  "write the bound port to this file once listening (for --listen ...:0)");
   app.add_flag("--all-in-one", options.all_in_one,
@@ -35,6 +37,9 @@ int main(int argc, char** argv) {
   app.add_option("--domain-type", options.worker.domain_type, "all-in-one: auto, kvm or qemu")
       ->check(CLI::IsMember({"auto", "kvm", "qemu"}))
       ->capture_default_str();
+  app.add_option("--boot-slots", options.worker.boot_slots,
+                 "all-in-one: guests that may boot at once (default: from the CPUs)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--strategy", strategy, "placement: spread or pack")
       ->check(CLI::IsMember({"spread", "pack"}))
       ->capture_default_str();

@@ -44,6 +44,9 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
   std::filesystem::create_directories(options.state_dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("create ", options.state_dir, ": ", ec.message()));
   options.config.policy.heartbeat_timeout = options.config.host_timeout;
+  if (options.config.evidence_dir.empty()) {
+    options.config.evidence_dir = absl::StrCat(options.state_dir, "/evidence");
+  }
 
   std::unique_ptr<ControllerServer> c(new ControllerServer());
   c->options_ = std::move(options);
@@ -59,9 +62,11 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
   Reconciler* reconciler = c->reconciler_.get();
   c->sandboxes_ = std::make_unique<SandboxApi>(c->store_.get(), c->topologies_.get(), config,
                                                [reconciler](const std::string&) { reconciler->Wake(); });
+  c->sessions_ = std::make_unique<SessionApi>(c->store_.get(), c->topologies_.get(), config,
+                                              [reconciler] { reconciler->Wake(); });
   ServiceParts parts{c->store_.get(),      c->hosts_.get(),     c->images_.get(),
-                     c->topologies_.get(), c->sandboxes_.get(), c->workers_.get(),
-                     [reconciler] { reconciler->Wake(); }};
+                     c->topologies_.get(), c->sandboxes_.get(), c->sessions_.get(),
+                     c->workers_.get(),    [reconciler] { reconciler->Wake(); }};
   c->service_ = std::make_unique<ControllerService>(std::move(parts));
 
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

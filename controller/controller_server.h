@@ -17,6 +17,7 @@
 #include "controller/core/topology_catalog.h"
 #include "controller/reconciler/image_distribution.h"
 #include "controller/reconciler/reconciler.h"
+#include "controller/sessions/session_api.h"
 #include "controller/service/controller_service.h"
 #include "controller/store/store.h"
 #include "controller/workers/worker_client.h"
@@ -65,6 +66,7 @@ class ControllerServer {
   std::unique_ptr<ImageDistributor> distributor_;
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<SandboxApi> sandboxes_;
+  std::unique_ptr<SessionApi> sessions_;
   std::unique_ptr<ControllerService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<worker::WorkerServer> worker_;

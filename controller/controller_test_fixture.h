@@ -87,7 +87,7 @@ class ControllerTest : public ::testing::Test {
     options.host_id = "host-a";
     options.domain_type = "qemu";
     options.controller = absl::StrCat("127.0.0.1:", controller_->port());
-    auto w = worker::WorkerServer::Start(options, std::make_unique<worker::ForwardingHypervisor>(&hv_));
+    auto w = worker::WorkerServer::Start(options, NewWorkerHypervisor());
     ASSERT_OK(w);
     worker_ = *std::move(w);
     ASSERT_TRUE(Eventually([&] {
@@ -96,6 +96,11 @@ class ControllerTest : public ::testing::Test {
              hosts.hosts_size() == 1 && hosts.hosts(0).health() == v1::HOST_HEALTH_HEALTHY &&
              hosts.hosts(0).address() == worker_->advertised_address();
     })) << "the worker did not register";
+  }
+
+  // What the worker runs on: hv_, through a wrapper that tests may replace to watch calls.
+  virtual std::unique_ptr<worker::Hypervisor> NewWorkerHypervisor() {
+    return std::make_unique<worker::ForwardingHypervisor>(&hv_);
   }
 
   template <typename Req, typename Resp>

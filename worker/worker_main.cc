@@ -12,6 +12,9 @@ int main(int argc, char** argv) {
   app.add_option("--host-id", options.host_id, "this host's id (default: from the host name)");
   app.add_option("--domain-type", options.domain_type, "auto, kvm or qemu")
       ->check(CLI::IsMember({"auto", "kvm", "qemu"}));
+  app.add_option("--boot-slots", options.boot_slots,
+                 "guests that may boot at once (default: 3 per CPU under emulation, 8 with KVM)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--controller", options.controller,
                  "controller address (host:port) to register with; empty: run unregistered");
   app.add_option("--advertise", options.advertise,

@@ -92,6 +92,7 @@ absl::Status WorkerServer::Build(const WorkerOptions& options,
   spdlog::info("netem {}: {}", netem.available ? "on the host" : "in a guest", netem.reason);
   config.host_has_netem = netem.available;
   config.ready_timeout = options.ready_timeout;
+  config.boot_slots = options.boot_slots;
   ASSIGN_OR_RETURN(sandboxes_, SandboxManager::Create(hypervisor_.get(), images_.get(), config));
   service_ = std::make_unique<WorkerService>(sandboxes_.get(), images_.get(), hypervisor_.get());
   return absl::OkStatus();

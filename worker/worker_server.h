@@ -26,6 +26,8 @@ struct WorkerOptions {
   std::string host_id;            // empty: derived from the host name
   std::string domain_type = "auto";  // auto | kvm | qemu
   absl::Duration ready_timeout = absl::Seconds(120);
+  // Guests that may boot at once; 0: from the host's CPUs (sandbox/boot_gate.h).
+  int boot_slots = 0;
   // LabController's host:port to register with and send heartbeats to; empty: none.
   std::string controller;
   // host:port where the controller reaches this worker. Empty: "127.0.0.1:<bound port>"

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "cli/testing/fake_sessions.h"
 #include "common/sha256.h"
 
 namespace labrack::cli::testing {
@@ -33,6 +34,7 @@ class FakeControllerService : public v1::LabController::Service {
       threads.swap(threads_);
     }
     for (std::thread& t : threads) t.join();
+    sessions_.Stop();
   }
 
   // --- setup and inspection, used through FakeController ---
@@ -53,6 +55,7 @@ class FakeControllerService : public v1::LabController::Service {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
   int next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  FakeSessions sessions_;  // thread-safe on its own
 
   // --- hosts ---
   Status ListHosts(ServerContext*, const v1::ListHostsRequest*,
@@ -327,7 +330,51 @@ class FakeControllerService : public v1::LabController::Service {
     return Status(StatusCode::CANCELLED, "the client went away");
   }
 
+  // --- sessions, kept by FakeSessions ---
+  Status CreateSession(ServerContext*, const v1::CreateSessionRequest* req,
+                       v1::Session* resp) override {
+    v1::TopologyRecord topology;
+    bool known;
+    std::string fail_with;
+    {
+      absl::MutexLock lock(&mu_);
+      ++calls_["CreateSession"];
+      auto it = topologies_.find(req->topology());
+      known = it != topologies_.end();
+      if (known) topology = it->second;
+      fail_with = fail_with_;
+    }
+    return sessions_.Create(*req, known ? &topology : nullptr, fail_with, resp);
+  }
+
+  Status GetSession(ServerContext*, const v1::GetSessionRequest* req, v1::Session* resp) override {
+    Count("GetSession");
+    return sessions_.Get(req->session(), resp);
+  }
+
+  Status ListSessions(ServerContext*, const v1::ListSessionsRequest* req,
+                      v1::ListSessionsResponse* resp) override {
+    Count("ListSessions");
+    return sessions_.List(*req, resp);
+  }
+
+  Status EndSession(ServerContext*, const v1::EndSessionRequest* req, v1::Session* resp) override {
+    Count("EndSession");
+    return sessions_.End(req->session(), resp);
+  }
+
+  Status WatchSession(ServerContext* ctx, const v1::GetSessionRequest* req,
+                      grpc::ServerWriter<v1::Session>* writer) override {
+    Count("WatchSession");
+    return sessions_.Watch(ctx, req->session(), writer);
+  }
+
  private:
+  void Count(const std::string& method) {
+    absl::MutexLock lock(&mu_);
+    ++calls_[method];
+  }
+
   v1::Sandbox* Find(const std::string& id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     auto it = sandboxes_.find(id);
     return it == sandboxes_.end() ? nullptr : &it->second;
@@ -486,6 +533,27 @@ int FakeController::calls(const std::string& method) const {
 std::vector<v1::CreateSandboxRequest> FakeController::create_requests() const {
   absl::MutexLock lock(&service_->mu_);
   return service_->creates_;
+}
+
+std::vector<v1::CreateSessionRequest> FakeController::create_session_requests() const {
+  return service_->sessions_.creates();
+}
+
+void FakeController::AddSession(const v1::Session& session) { service_->sessions_.Add(session); }
+
+void FakeController::FailSessionCandidate(const std::string& candidate,
+                                          const std::string& message) {
+  service_->sessions_.FailCandidate(candidate, message);
+}
+
+void FakeController::FailNextSessionCreates(int n) { service_->sessions_.FailNextCreates(n); }
+
+void FakeController::SetSessionLeftovers(const std::vector<std::string>& leftovers) {
+  service_->sessions_.SetLeftovers(leftovers);
+}
+
+void FakeController::SetSessionStreamLimit(int snapshots) {
+  service_->sessions_.SetStreamLimit(snapshots);
 }
 
 std::vector<v1::Topology> FakeController::applied_topologies() const {

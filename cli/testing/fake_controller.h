@@ -1,7 +1,8 @@
 // An in-memory LabController for labrackctl's tests, served on 127.0.0.1 port 0: hosts,
-// images, topologies and sandboxes in maps; a thread that walks new sandboxes through
-// PROVISIONING to READY (or FAILED) with events; a console that echoes. Only the RPCs the
-// CLI uses. Thread-safe.
+// images, topologies, sandboxes and sessions in maps; threads that walk new sandboxes
+// through PROVISIONING to READY (or FAILED) with events, and a session's candidates to
+// READY one by one and an ended session through ENDING to ENDED with a report; a console
+// that echoes. Only the RPCs the CLI uses. Thread-safe.
 #ifndef LABRACK_CLI_TESTING_FAKE_CONTROLLER_H_
 #define LABRACK_CLI_TESTING_FAKE_CONTROLLER_H_
 
@@ -47,9 +48,24 @@ class FakeController {
   // half-close until the client cancels. true (default): it ends the call, like a worker.
   void SetConsoleEndsOnHalfClose(bool ends);
 
+  // Stored as it is, for GetSession, ListSessions, WatchSession and EndSession.
+  void AddSession(const v1::Session& session);
+  // The sandbox of `candidate` in sessions created from now on fails with `message`
+  // instead of becoming READY. (FailProvisioningWith fails every candidate.)
+  void FailSessionCandidate(const std::string& candidate, const std::string& message);
+  // The next `n` CreateSession calls are recorded, then answered UNAVAILABLE.
+  void FailNextSessionCreates(int n);
+  // What the report of a session ended from now on lists as left over (nothing_left is
+  // false unless empty).
+  void SetSessionLeftovers(const std::vector<std::string>& leftovers);
+  // Each WatchSession call ends with UNAVAILABLE after `snapshots` snapshots (0: never),
+  // as a stream broken by the network would.
+  void SetSessionStreamLimit(int snapshots);
+
   // How often `method` ("ApplyTopology", ...) was called.
   int calls(const std::string& method) const;
   std::vector<v1::CreateSandboxRequest> create_requests() const;
+  std::vector<v1::CreateSessionRequest> create_session_requests() const;
   std::vector<v1::Topology> applied_topologies() const;
   std::vector<v1::ApplyTopologyRequest> apply_requests() const;
   std::vector<ReceivedImage> received_images() const;

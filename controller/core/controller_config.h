@@ -4,6 +4,7 @@
 #define LABRACK_CONTROLLER_CORE_CONTROLLER_CONFIG_H_
 
 #include <functional>
+#include <string>
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -23,6 +24,8 @@ struct ControllerConfig {
   absl::Duration reconcile_interval = absl::Seconds(1);
   // How long a node may take to become ready before its sandbox FAILS.
   absl::Duration ready_timeout = absl::Seconds(180);
+  // Where sessions' evidence folders go: <evidence_dir>/<session name>-<id8>/<candidate>.
+  std::string evidence_dir;
   Clock clock = [] { return absl::Now(); };
 };
 

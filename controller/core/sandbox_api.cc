@@ -19,19 +19,11 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
+constexpr uint32_t kMaxTtlSeconds = 30 * 24 * 3600;
+
 bool IsLabelKeyChar(char c) {
   return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '.' || c == '_' || c == '/' ||
          c == '-';
-}
-
-absl::Status ValidateRequestId(const std::string& id) {
-  if (id.size() > 64) return absl::InvalidArgumentError("request_id: at most 64 characters");
-  for (char c : id) {
-    if (!absl::ascii_isalnum(c) && c != '-' && c != '_' && c != '.') {
-      return absl::InvalidArgumentError("request_id: only letters, digits, '.', '_' and '-'");
-    }
-  }
-  return absl::OkStatus();
 }
 
 v1::Sandbox NewSandbox(const v1::CreateSandboxRequest& request, const v1::TopologyRecord& record,
@@ -66,6 +58,29 @@ absl::StatusOr<v1::Sandbox> Replay(const v1::CreateSandboxRequest& request,
 
 }  // namespace
 
+absl::Status ValidateRequestId(const std::string& id) {
+  if (id.size() > 64) return absl::InvalidArgumentError("request_id: at most 64 characters");
+  for (char c : id) {
+    if (!absl::ascii_isalnum(c) && c != '-' && c != '_' && c != '.') {
+      return absl::InvalidArgumentError("request_id: only letters, digits, '.', '_' and '-'");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ResolvedTopology> ResolveForCreate(TopologyCatalog& topologies,
+                                                  const std::string& name, uint64_t version,
+                                                  const google::protobuf::Map<std::string, std::string>& overrides) {
+  ResolvedTopology resolved;
+  ASSIGN_OR_RETURN(resolved.record, topologies.Get(name, version));
+  // The effective topology: placement, image transfer and the worker all see its images.
+  ASSIGN_OR_RETURN(v1::Topology effective, topologies.Override(resolved.record.topology(), overrides));
+  // Images may have been removed since the topology was applied.
+  RETURN_IF_ERROR(topologies.Check(effective));
+  ASSIGN_OR_RETURN(resolved.snapshot, WithAssignedAddresses(effective));
+  return resolved;
+}
+
 absl::Status ValidateLabels(const google::protobuf::Map<std::string, std::string>& labels) {
   if (labels.size() > 32) return absl::InvalidArgumentError("labels: at most 32");
   for (const auto& [key, value] : labels) {
@@ -99,15 +114,21 @@ absl::StatusOr<v1::Sandbox> SandboxApi::Create(const v1::CreateSandboxRequest& r
     if (earlier.ok()) return Replay(request, *earlier);
     if (!absl::IsNotFound(earlier.status())) return earlier.status();
   }
-  ASSIGN_OR_RETURN(v1::TopologyRecord record,
-                   topologies_->Get(request.topology(), request.topology_version()));
-  // The effective topology: placement, image transfer and the worker all see its images.
-  ASSIGN_OR_RETURN(v1::Topology effective,
-                   topologies_->Override(record.topology(), request.image_overrides()));
-  // Images may have been removed since the topology was applied.
-  RETURN_IF_ERROR(topologies_->Check(effective));
-  ASSIGN_OR_RETURN(v1::Topology snapshot, WithAssignedAddresses(effective));
-  v1::Sandbox sandbox = NewSandbox(request, record, config_->clock());
+  if (request.ttl_seconds() > kMaxTtlSeconds) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ttl_seconds: at most ", kMaxTtlSeconds, " (30 days); 0 for no expiry"));
+  }
+  ASSIGN_OR_RETURN(ResolvedTopology resolved,
+                   ResolveForCreate(*topologies_, request.topology(), request.topology_version(),
+                                    request.image_overrides()));
+  const v1::TopologyRecord& record = resolved.record;
+  const v1::Topology& snapshot = resolved.snapshot;
+  const absl::Time now = config_->clock();
+  v1::Sandbox sandbox = NewSandbox(request, record, now);
+  if (request.ttl_seconds() > 0) {
+    *sandbox.mutable_expires_at() = TimeUtil::MicrosecondsToTimestamp(
+        absl::ToUnixMicros(now + absl::Seconds(request.ttl_seconds())));
+  }
   ASSIGN_OR_RETURN(ConsolePassword password, NewConsolePassword());
   sandbox.set_console_password(password.password);
   sandbox.set_console_password_hash(password.hash);

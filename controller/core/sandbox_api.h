@@ -45,6 +45,21 @@ class SandboxApi {
   const std::function<void(const std::string&)> wake_;
 };
 
+// InvalidArgument naming request_id unless it is at most 64 of [A-Za-z0-9._-] (or empty).
+absl::Status ValidateRequestId(const std::string& id);
+
+// A topology as a create builds from it: the stored record, and the snapshot every
+// sandbox gets (overrides applied, addresses assigned).
+struct ResolvedTopology {
+  v1::TopologyRecord record;
+  v1::Topology snapshot;
+};
+// NotFound for an unknown topology or version; InvalidArgument for bad overrides;
+// FailedPrecondition for an image never imported.
+absl::StatusOr<ResolvedTopology> ResolveForCreate(
+    TopologyCatalog& topologies, const std::string& name, uint64_t version,
+    const google::protobuf::Map<std::string, std::string>& overrides);
+
 // InvalidArgument naming the label and the rule: keys 1 to 63 of [a-z0-9._/-] starting
 // with a letter or digit; values 0 to 63 printable ASCII characters.
 absl::Status ValidateLabels(const google::protobuf::Map<std::string, std::string>& labels);

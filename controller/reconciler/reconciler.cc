@@ -38,7 +38,8 @@ Reconciler::Reconciler(Store* store, HostRegistry* hosts, WorkerDirectory* worke
       hosts_(hosts),
       workers_(workers),
       config_(config),
-      driver_(store, hosts, workers, images, config, [this] { return tasks_.stopping(); }) {}
+      driver_(store, hosts, workers, images, config, [this] { return tasks_.stopping(); }),
+      sessions_(store, hosts, workers, config, [this] { Wake(); }) {}
 
 void Reconciler::Start() {
   {
@@ -100,6 +101,9 @@ void Reconciler::RunOnce() {
     if (s.phase() != v1::SANDBOX_PHASE_FAILED) known[s.sandbox_id()] = s;
   }
   RemoveOrphans(*hosts, healthy, known);
+  absl::StatusOr<std::vector<v1::Session>> sessions = store_->ListSessions(false);
+  if (!sessions.ok()) return spdlog::error("reconciler: {}", sessions.status().ToString());
+  for (const v1::Session& session : *sessions) StartSession(session);
 }
 
 std::set<std::string> Reconciler::CheckHosts(const std::vector<HostRecord>& hosts, bool grace) {
@@ -126,6 +130,10 @@ std::set<std::string> Reconciler::CheckHosts(const std::vector<HostRecord>& host
 
 void Reconciler::Visit(const v1::Sandbox& s, const HostRecord* host, bool healthy, bool grace) {
   bool lost = !healthy && !grace;
+  // A session's sandboxes end with their session, which keeps their evidence first.
+  if (s.session_id().empty() && s.has_expires_at() && ToTime(s.expires_at()) <= config_->clock()) {
+    return Expire(s);
+  }
   switch (s.phase()) {
     case v1::SANDBOX_PHASE_SCHEDULED:
     case v1::SANDBOX_PHASE_PROVISIONING:
@@ -175,6 +183,41 @@ void Reconciler::StartDestroy(const v1::Sandbox& s) {
   std::string key = absl::StrCat("destroy/", s.sandbox_id());
   if (!Due(key)) return;
   tasks_.TryStart(key, [this, key, id = s.sandbox_id()] { Finished(key, driver_.Destroy(id)); });
+}
+
+void Reconciler::StartSession(const v1::Session& session) {
+  std::string key = absl::StrCat("session/", session.session_id());
+  if (!Due(key)) return;
+  tasks_.TryStart(key, [this, key, id = session.session_id()] {
+    absl::StatusOr<bool> changed = sessions_.Advance(id);
+    absl::MutexLock lock(&mu_);
+    if (changed.ok() || !IsRetryable(changed.status())) {
+      retry_after_.erase(key);
+    } else {
+      retry_after_[key] = config_->clock() + kRetryDelay;
+    }
+    if (!changed.ok()) spdlog::info("{}: {}", key, changed.status().ToString());
+    // Only a step that did something asks for the next at once; the others wait for the
+    // next pass, so a session that waits costs one store read a second.
+    if (changed.ok() && *changed) wake_ = true;
+  });
+}
+
+void Reconciler::Expire(const v1::Sandbox& s) {
+  if (s.phase() == v1::SANDBOX_PHASE_DESTROYING || s.phase() == v1::SANDBOX_PHASE_DESTROYED) {
+    return StartDestroy(s);
+  }
+  std::string when = absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", ToTime(s.expires_at()), absl::UTCTimeZone());
+  driver_
+      .Transition(s.sandbox_id(), {s.phase()}, s.generation(),
+                  [&](v1::Sandbox& x) {
+                    // A failed sandbox was torn down when it failed and reserves nothing.
+                    x.set_phase(x.phase() == v1::SANDBOX_PHASE_FAILED ? v1::SANDBOX_PHASE_DESTROYED
+                                                                     : v1::SANDBOX_PHASE_DESTROYING);
+                    x.set_message(absl::StrCat("expired at ", when));
+                  })
+      .IgnoreError();
+  Wake();
 }
 
 void Reconciler::MarkLost(const v1::Sandbox& s) {

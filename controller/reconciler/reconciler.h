@@ -2,7 +2,8 @@
 // with the hosts' reports (observed state) and repairs the difference. It drives sandboxes
 // in a transitional phase forward (also after any restart), marks the sandboxes of a
 // silent host LOST and restores them when it returns, fails READY sandboxes whose guests
-// vanished, and removes objects a host holds that the store does not know (orphans).
+// vanished, destroys sandboxes past their expiry, removes objects a host holds that the
+// store does not know (orphans), and moves every session on (session_driver.h).
 // Passes run every reconcile_interval and on Wake(). Thread-safe.
 #ifndef LABRACK_CONTROLLER_RECONCILER_RECONCILER_H_
 #define LABRACK_CONTROLLER_RECONCILER_RECONCILER_H_
@@ -19,6 +20,7 @@
 #include "controller/reconciler/image_distribution.h"
 #include "controller/reconciler/sandbox_driver.h"
 #include "controller/reconciler/task_runner.h"
+#include "controller/sessions/session_driver.h"
 #include "controller/store/store.h"
 #include "controller/workers/worker_client.h"
 
@@ -45,6 +47,8 @@ class Reconciler {
   void Visit(const v1::Sandbox& sandbox, const HostRecord* host, bool healthy, bool grace);
   void StartBuild(const v1::Sandbox& sandbox);
   void StartDestroy(const v1::Sandbox& sandbox);
+  void StartSession(const v1::Session& session);
+  void Expire(const v1::Sandbox& sandbox);
   void MarkLost(const v1::Sandbox& sandbox);
   void Restore(const v1::Sandbox& sandbox, const HostRecord& host);
   void CheckStillThere(const v1::Sandbox& sandbox, const HostRecord& host);
@@ -60,6 +64,7 @@ class Reconciler {
   const ControllerConfig* const config_;
   TaskRunner tasks_;
   SandboxDriver driver_;
+  SessionDriver sessions_;
 
   absl::Mutex mu_;
   bool wake_ ABSL_GUARDED_BY(mu_) = false;

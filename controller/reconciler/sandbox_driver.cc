@@ -34,11 +34,6 @@ v1::SandboxSpec SpecOf(const v1::Sandbox& sandbox, const v1::Topology& topology)
 
 }  // namespace
 
-bool IsRetryable(const absl::Status& status) {
-  return absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status) ||
-         absl::IsCancelled(status);
-}
-
 absl::StatusOr<v1::Sandbox> SandboxDriver::Transition(
     const std::string& sandbox_id, std::initializer_list<v1::SandboxPhase> from,
     uint64_t generation, const std::function<void(v1::Sandbox&)>& change) {
@@ -165,6 +160,12 @@ absl::Status SandboxDriver::Finish(const v1::Sandbox& sandbox, const v1::Sandbox
           .status();
     }
     case v1::SANDBOX_PHASE_FAILED: {
+      // The host's answer may be the consequence of a newer step (a session's freeze pauses
+      // the guests a build waits for): then its objects are not this step's to remove.
+      absl::StatusOr<v1::Sandbox> now = store_->GetSandbox(sandbox.sandbox_id());
+      if (!now.ok() || now->phase() != sandbox.phase() || now->generation() != sandbox.generation()) {
+        return absl::CancelledError("superseded by a newer request");
+      }
       bool retry = false;
       {
         absl::MutexLock lock(&mu_);
@@ -176,8 +177,17 @@ absl::Status SandboxDriver::Finish(const v1::Sandbox& sandbox, const v1::Sandbox
       RETURN_IF_ERROR(client.DestroySandbox(sandbox.sandbox_id()).status());
       return absl::UnavailableError(absl::StrCat("rebuilding after: ", status.message()));
     }
+    case v1::SANDBOX_PHASE_DESTROYING: {
+      // A teardown on the host stopped half-way (e.g. the rebuild's destroy above failed),
+      // while the store still wants this build: finish the teardown, then build again.
+      absl::StatusOr<v1::Sandbox> now = store_->GetSandbox(sandbox.sandbox_id());
+      if (!now.ok() || now->phase() != sandbox.phase() || now->generation() != sandbox.generation()) {
+        return absl::CancelledError("superseded by a newer request");
+      }
+      RETURN_IF_ERROR(client.DestroySandbox(sandbox.sandbox_id()).status());
+      return absl::UnavailableError("rebuilding after an unfinished teardown on the host");
+    }
     default:
-      // DESTROYING: a destroy overtook the build; anything else: not done yet.
       return absl::UnavailableError(absl::StrCat("host reports ", v1::SandboxPhase_Name(status.phase())));
   }
 }

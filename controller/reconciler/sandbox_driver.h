@@ -68,9 +68,6 @@ class SandboxDriver {
   std::map<std::string, int> retries_ ABSL_GUARDED_BY(mu_);
 };
 
-// Whether a failed call to a worker is worth repeating later as it is.
-bool IsRetryable(const absl::Status& status);
-
 }  // namespace labrack::controller
 
 #endif  // LABRACK_CONTROLLER_RECONCILER_SANDBOX_DRIVER_H_

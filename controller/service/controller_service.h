@@ -9,6 +9,7 @@
 #include "controller/core/host_registry.h"
 #include "controller/core/sandbox_api.h"
 #include "controller/core/topology_catalog.h"
+#include "controller/sessions/session_api.h"
 #include "controller/store/store.h"
 #include "controller/workers/worker_client.h"
 #include "labrack/v1/controller.grpc.pb.h"
@@ -23,6 +24,7 @@ struct ServiceParts {
   worker::ImageCache* images = nullptr;
   TopologyCatalog* topologies = nullptr;
   SandboxApi* sandboxes = nullptr;
+  SessionApi* sessions = nullptr;
   WorkerDirectory* workers = nullptr;
   // Called when a host (re)registers, so LOST sandboxes are looked at at once.
   std::function<void()> on_host_registered;
@@ -82,6 +84,19 @@ class ControllerService final : public v1::LabController::CallbackService {
                                                    const v1::WatchEventsRequest* req) override;
   grpc::ServerBidiReactor<v1::ConsoleInput, v1::ConsoleOutput>* AttachConsole(
       grpc::CallbackServerContext* ctx) override;
+
+  grpc::ServerUnaryReactor* CreateSession(grpc::CallbackServerContext* ctx,
+                                          const v1::CreateSessionRequest* req,
+                                          v1::Session* resp) override;
+  grpc::ServerUnaryReactor* GetSession(grpc::CallbackServerContext* ctx,
+                                       const v1::GetSessionRequest* req, v1::Session* resp) override;
+  grpc::ServerUnaryReactor* ListSessions(grpc::CallbackServerContext* ctx,
+                                         const v1::ListSessionsRequest* req,
+                                         v1::ListSessionsResponse* resp) override;
+  grpc::ServerUnaryReactor* EndSession(grpc::CallbackServerContext* ctx,
+                                       const v1::EndSessionRequest* req, v1::Session* resp) override;
+  grpc::ServerWriteReactor<v1::Session>* WatchSession(grpc::CallbackServerContext* ctx,
+                                                      const v1::GetSessionRequest* req) override;
 
  private:
   ServiceParts parts_;

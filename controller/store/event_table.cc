@@ -69,6 +69,7 @@ v1::Event PhaseEvent(const v1::Sandbox& sandbox) {
   event.set_phase(sandbox.phase());
   event.set_generation(sandbox.generation());
   event.set_message(sandbox.message());
+  if (sandbox.phase() == v1::SANDBOX_PHASE_RESETTING) *event.mutable_reset_nodes() = sandbox.reset_nodes();
   return event;
 }
 

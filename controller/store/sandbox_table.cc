@@ -3,29 +3,31 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "controller/store/blob_rows.h"
 #include "controller/store/sqlite_handle.h"
 #include "controller/store/tables.h"
 
 namespace labrack::controller {
 namespace {
 
-// Parameters ?1..?10 in the order BindSandbox binds them.
+// Parameters ?1..?11 in the order BindSandbox binds them.
 constexpr char kInsertSandbox[] = R"sql(
 INSERT INTO sandboxes (sandbox_id, request_id, host_id, phase, candidate, created_at_us,
-                       reserved_vcpus, reserved_memory_mib, reserved_disk_mib, sandbox)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                       reserved_vcpus, reserved_memory_mib, reserved_disk_mib, sandbox,
+                       session_id)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
 )sql";
 
 constexpr char kUpdateSandbox[] = R"sql(
 UPDATE sandboxes SET request_id = ?2, host_id = ?3, phase = ?4, candidate = ?5,
   created_at_us = ?6, reserved_vcpus = ?7, reserved_memory_mib = ?8, reserved_disk_mib = ?9,
-  sandbox = ?10
+  sandbox = ?10, session_id = ?11
 WHERE sandbox_id = ?1
 )sql";
 
 // One static statement for every filter: ?1 is the phase asked for or -1, ?2 whether to
-// include DESTROYED (?3) when no phase is asked for, ?4 the host and ?5 the candidate ('' for
-// any). Labels are matched on the parsed protos. Fine for the thousands of rows one
+// include DESTROYED (?3) when no phase is asked for, ?4 the host, ?5 the candidate and ?6 the
+// session ('' for any). Labels are matched on the parsed protos. Fine for the thousands of rows one
 // controller holds; split by filter if it ever shows in a profile.
 constexpr char kQuerySandboxes[] = R"sql(
 SELECT sandbox FROM sandboxes
@@ -33,6 +35,7 @@ WHERE (?1 < 0 OR phase = ?1)
   AND (?1 >= 0 OR ?2 OR phase <> ?3)
   AND (?4 = '' OR host_id = ?4)
   AND (?5 = '' OR candidate = ?5)
+  AND (?6 = '' OR session_id = ?6)
 ORDER BY created_at_us, rowid
 )sql";
 
@@ -46,29 +49,8 @@ void BindSandbox(Statement& statement, const v1::Sandbox& sandbox) {
       .BindUint(7, sandbox.reserved().vcpus())
       .BindUint(8, sandbox.reserved().memory_mib())
       .BindUint(9, sandbox.reserved().disk_mib())
-      .BindBlob(10, SerializeDeterministic(sandbox));
-}
-
-// Every row's first column parsed as a T.
-template <typename T>
-absl::StatusOr<std::vector<T>> ReadBlobs(Statement& select, absl::string_view what) {
-  std::vector<T> messages;
-  for (;;) {
-    ASSIGN_OR_RETURN(bool row, select.Step());
-    if (!row) return messages;
-    RETURN_IF_ERROR(ParseBlob(select.ColumnBlob(0), messages.emplace_back(), what));
-  }
-}
-
-// The message in the first column of the only row `sql` selects for `key`, or nullopt.
-template <typename T>
-absl::StatusOr<std::optional<T>> ReadOne(sqlite3* db, const char* sql, const std::string& key,
-                                         absl::string_view what) {
-  ASSIGN_OR_RETURN(Statement select, Statement::Prepare(db, sql, what));
-  select.BindText(1, key);
-  ASSIGN_OR_RETURN(std::vector<T> found, ReadBlobs<T>(select, what));
-  if (found.empty()) return std::nullopt;
-  return std::move(found.front());
+      .BindBlob(10, SerializeDeterministic(sandbox))
+      .BindText(11, sandbox.session_id());
 }
 
 bool HasLabels(const v1::Sandbox& sandbox, const std::map<std::string, std::string>& labels) {
@@ -126,7 +108,8 @@ absl::StatusOr<std::vector<v1::Sandbox>> QuerySandboxes(sqlite3* db, const Sandb
       .BindInt(2, filter.include_destroyed ? 1 : 0)
       .BindInt(3, v1::SANDBOX_PHASE_DESTROYED)
       .BindText(4, filter.host_id)
-      .BindText(5, filter.candidate);
+      .BindText(5, filter.candidate)
+      .BindText(6, filter.session_id);
   ASSIGN_OR_RETURN(std::vector<v1::Sandbox> sandboxes,
                    ReadBlobs<v1::Sandbox>(select, "list sandboxes"));
   if (filter.labels.empty()) return sandboxes;

@@ -63,6 +63,23 @@ CREATE TABLE events (
 ) STRICT;
 CREATE INDEX events_by_sandbox ON events (sandbox_id, seq);
 )sql",
+    // 2: sessions; sandboxes know their session.
+    R"sql(
+ALTER TABLE sandboxes ADD COLUMN session_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX sandboxes_by_session ON sandboxes (session_id);
+
+CREATE TABLE sessions (
+  session_id TEXT NOT NULL PRIMARY KEY,
+  request_id TEXT UNIQUE,  -- NULL when the create carried none
+  name TEXT NOT NULL,
+  phase INTEGER NOT NULL,
+  created_at_us INTEGER NOT NULL,
+  session BLOB NOT NULL
+) STRICT;
+-- No two sessions that have not ENDED (5) share a name.
+CREATE UNIQUE INDEX sessions_live_name ON sessions (name) WHERE phase <> 5;
+CREATE INDEX sessions_by_name ON sessions (name, created_at_us);
+)sql",
 };
 
 absl::StatusOr<int> UserVersion(sqlite3* db) {

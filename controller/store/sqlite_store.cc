@@ -23,6 +23,10 @@ absl::Status SandboxNotFound(const std::string& sandbox_id) {
   return absl::NotFoundError(absl::StrCat("sandbox '", sandbox_id, "' not found"));
 }
 
+absl::Status SessionNotFound(const std::string& session) {
+  return absl::NotFoundError(absl::StrCat("session '", session, "' not found"));
+}
+
 bool HasHost(const std::vector<HostRecord>& hosts, const std::string& host_id) {
   return std::any_of(hosts.begin(), hosts.end(),
                      [&](const HostRecord& h) { return h.host.host_id() == host_id; });
@@ -268,6 +272,117 @@ absl::StatusOr<v1::Sandbox> SqliteStore::UpdateSandbox(const std::string& sandbo
   ASSIGN_OR_RETURN(v1::Sandbox updated,
                    InTransaction(db_.get(), TxKind::kWrite, "update sandbox",
                                  [&] { return UpdateInTransaction(sandbox_id, mutate, &seq); }));
+  Publish(seq);
+  return updated;
+}
+
+// --- sessions
+
+absl::StatusOr<v1::Session> SqliteStore::CreateSessionInTransaction(
+    const v1::Session& session, const std::vector<v1::Sandbox>& sandboxes,
+    const v1::Topology& topology, const PlaceFn& place, uint64_t* seq) {
+  sqlite3* db = db_.get();
+  if (!session.request_id().empty()) {
+    ASSIGN_OR_RETURN(std::optional<v1::Session> earlier,
+                     ReadSessionByRequestId(db, session.request_id()));
+    if (earlier.has_value()) return *std::move(earlier);
+  }
+  const absl::Time now = options_.clock();
+  v1::Session created = session;
+  if (!created.has_created_at()) *created.mutable_created_at() = ToTimestamp(now);
+  *created.mutable_updated_at() = ToTimestamp(now);
+  RETURN_IF_ERROR(InsertSession(db, created));
+  for (const v1::Sandbox& sandbox : sandboxes) {
+    // Read again for each: the sums include the sandboxes inserted just before.
+    ASSIGN_OR_RETURN(std::vector<HostRecord> hosts, ReadHosts(db, ""));
+    ASSIGN_OR_RETURN(std::string host_id, place(hosts));
+    if (!HasHost(hosts, host_id)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("placement chose host '", host_id, "', which is not registered"));
+    }
+    v1::Sandbox placed = sandbox;
+    placed.set_host_id(host_id);
+    if (!placed.has_created_at()) *placed.mutable_created_at() = ToTimestamp(now);
+    *placed.mutable_updated_at() = ToTimestamp(now);
+    RETURN_IF_ERROR(InsertSandbox(db, placed, topology));
+    ASSIGN_OR_RETURN(*seq, InsertEvent(db, PhaseEvent(placed), now));
+  }
+  ASSIGN_OR_RETURN(*seq, InsertEvent(db, SessionPhaseEvent(created), now));
+  return created;
+}
+
+absl::StatusOr<v1::Session> SqliteStore::CreateSession(const v1::Session& session,
+                                                       const std::vector<v1::Sandbox>& sandboxes,
+                                                       const v1::Topology& topology,
+                                                       const PlaceFn& place) {
+  if (session.session_id().empty()) {
+    return absl::InvalidArgumentError("session.session_id: must not be empty");
+  }
+  absl::MutexLock lock(&mu_);
+  uint64_t seq = 0;
+  ASSIGN_OR_RETURN(v1::Session created,
+                   InTransaction(db_.get(), TxKind::kWrite, "create session", [&] {
+                     return CreateSessionInTransaction(session, sandboxes, topology, place, &seq);
+                   }));
+  Publish(seq);
+  return created;
+}
+
+absl::StatusOr<v1::Session> SqliteStore::GetSession(const std::string& session_id) {
+  absl::MutexLock lock(&mu_);
+  sqlite3* db = db_.get();
+  ASSIGN_OR_RETURN(
+      std::optional<v1::Session> session,
+      InTransaction(db, TxKind::kRead, "get session", [&] { return ReadSession(db, session_id); }));
+  if (!session.has_value()) return SessionNotFound(session_id);
+  return *std::move(session);
+}
+
+absl::StatusOr<v1::Session> SqliteStore::GetSessionByName(const std::string& name) {
+  absl::MutexLock lock(&mu_);
+  sqlite3* db = db_.get();
+  ASSIGN_OR_RETURN(std::optional<v1::Session> session,
+                   InTransaction(db, TxKind::kRead, "get session by name",
+                                 [&] { return ReadSessionByName(db, name); }));
+  if (!session.has_value()) return SessionNotFound(name);
+  return *std::move(session);
+}
+
+absl::StatusOr<std::vector<v1::Session>> SqliteStore::ListSessions(bool include_ended) {
+  absl::MutexLock lock(&mu_);
+  sqlite3* db = db_.get();
+  return InTransaction(db, TxKind::kRead, "list sessions",
+                       [&] { return QuerySessions(db, include_ended); });
+}
+
+absl::StatusOr<v1::Session> SqliteStore::UpdateSessionInTransaction(
+    const std::string& session_id, const SessionMutateFn& mutate, uint64_t* seq) {
+  sqlite3* db = db_.get();
+  ASSIGN_OR_RETURN(std::optional<v1::Session> current, ReadSession(db, session_id));
+  if (!current.has_value()) return SessionNotFound(session_id);
+  v1::Session updated = *current;
+  RETURN_IF_ERROR(mutate(updated));
+  if (updated.session_id() != session_id) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "update of session '", session_id, "' changed its id to '", updated.session_id(), "'"));
+  }
+  if (SerializeDeterministic(updated) == SerializeDeterministic(*current)) return updated;
+  const absl::Time now = options_.clock();
+  *updated.mutable_updated_at() = ToTimestamp(now);
+  RETURN_IF_ERROR(UpdateSessionRow(db, updated));
+  if (updated.phase() != current->phase()) {
+    ASSIGN_OR_RETURN(*seq, InsertEvent(db, SessionPhaseEvent(updated), now));
+  }
+  return updated;
+}
+
+absl::StatusOr<v1::Session> SqliteStore::UpdateSession(const std::string& session_id,
+                                                       const SessionMutateFn& mutate) {
+  absl::MutexLock lock(&mu_);
+  uint64_t seq = 0;
+  ASSIGN_OR_RETURN(v1::Session updated,
+                   InTransaction(db_.get(), TxKind::kWrite, "update session",
+                                 [&] { return UpdateSessionInTransaction(session_id, mutate, &seq); }));
   Publish(seq);
   return updated;
 }

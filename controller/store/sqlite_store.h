@@ -69,6 +69,16 @@ class SqliteStore : public Store {
   absl::StatusOr<v1::Sandbox> UpdateSandbox(const std::string& sandbox_id,
                                             const MutateFn& mutate) override;
 
+  absl::StatusOr<v1::Session> CreateSession(const v1::Session& session,
+                                            const std::vector<v1::Sandbox>& sandboxes,
+                                            const v1::Topology& topology,
+                                            const PlaceFn& place) override;
+  absl::StatusOr<v1::Session> GetSession(const std::string& session_id) override;
+  absl::StatusOr<v1::Session> GetSessionByName(const std::string& name) override;
+  absl::StatusOr<std::vector<v1::Session>> ListSessions(bool include_ended) override;
+  absl::StatusOr<v1::Session> UpdateSession(const std::string& session_id,
+                                            const SessionMutateFn& mutate) override;
+
   absl::StatusOr<uint64_t> AppendEvent(const v1::Event& event) override;
   absl::StatusOr<std::vector<v1::Event>> ListEvents(uint64_t after_seq,
                                                     const std::string& sandbox_id,
@@ -88,6 +98,14 @@ class SqliteStore : public Store {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<v1::Sandbox> UpdateInTransaction(const std::string& sandbox_id,
                                                   const MutateFn& mutate, uint64_t* seq)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<v1::Session> CreateSessionInTransaction(
+      const v1::Session& session, const std::vector<v1::Sandbox>& sandboxes,
+      const v1::Topology& topology, const PlaceFn& place, uint64_t* seq)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<v1::Session> UpdateSessionInTransaction(const std::string& session_id,
+                                                         const SessionMutateFn& mutate,
+                                                         uint64_t* seq)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<v1::TopologyRecord> PutInTransaction(const v1::Topology& topology, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -33,6 +33,8 @@ using PlaceFn = std::function<absl::StatusOr<std::string>(const std::vector<Host
 // Changes a sandbox inside a transaction. An error aborts it and is returned as is. It runs
 // while the store is locked, so it must not call the store.
 using MutateFn = std::function<absl::Status(v1::Sandbox&)>;
+// The same for a session.
+using SessionMutateFn = std::function<absl::Status(v1::Session&)>;
 
 struct SandboxFilter {
   std::optional<v1::SandboxPhase> phase;      // asking for DESTROYED returns them regardless
@@ -40,6 +42,7 @@ struct SandboxFilter {
   std::string candidate;                      // empty: any
   std::map<std::string, std::string> labels;  // all must match
   bool include_destroyed = false;             // without a phase: also list DESTROYED ones
+  std::string session_id;                     // empty: any
 };
 
 class Store {
@@ -98,6 +101,29 @@ class Store {
   // NotFound for an unknown id; InvalidArgument when `mutate` changes the id.
   virtual absl::StatusOr<v1::Sandbox> UpdateSandbox(const std::string& sandbox_id,
                                                     const MutateFn& mutate) = 0;
+
+  // --- sessions
+  // Inserts `session` and its `sandboxes` (each of `topology`, with id, request id and
+  // reservation filled by the caller) in one transaction. `place` is called once per
+  // sandbox, in order, each time with the hosts' reservations including the sandboxes placed
+  // before it, so either every sandbox fits and all are written, or nothing is: an error of
+  // `place` is returned as is. A session with the same non-empty request_id exists: returns
+  // it and writes nothing. AlreadyExists when a session of the same name has not ENDED.
+  // Appends a phase event for each sandbox and one for the session.
+  virtual absl::StatusOr<v1::Session> CreateSession(const v1::Session& session,
+                                                    const std::vector<v1::Sandbox>& sandboxes,
+                                                    const v1::Topology& topology,
+                                                    const PlaceFn& place) = 0;
+  // NotFound for an unknown id.
+  virtual absl::StatusOr<v1::Session> GetSession(const std::string& session_id) = 0;
+  // The most recent session of that name. NotFound when none has it.
+  virtual absl::StatusOr<v1::Session> GetSessionByName(const std::string& name) = 0;
+  // Oldest first; ENDED ones only with `include_ended`.
+  virtual absl::StatusOr<std::vector<v1::Session>> ListSessions(bool include_ended) = 0;
+  // As UpdateSandbox, for a session: appends an EVENT_KIND_SESSION_PHASE event when its
+  // phase changed.
+  virtual absl::StatusOr<v1::Session> UpdateSession(const std::string& session_id,
+                                                    const SessionMutateFn& mutate) = 0;
 
   // --- events
   // Appends an event (seq and time are assigned) and returns its seq.

@@ -68,6 +68,22 @@ absl::Status UpdateSandboxRow(sqlite3* db, const v1::Sandbox& sandbox);
 // Oldest first.
 absl::StatusOr<std::vector<v1::Sandbox>> QuerySandboxes(sqlite3* db, const SandboxFilter& filter);
 
+// --- sessions (session_table.cc)
+// nullopt when absent.
+absl::StatusOr<std::optional<v1::Session>> ReadSession(sqlite3* db, const std::string& session_id);
+absl::StatusOr<std::optional<v1::Session>> ReadSessionByRequestId(sqlite3* db,
+                                                                  const std::string& request_id);
+// The most recent session of that name.
+absl::StatusOr<std::optional<v1::Session>> ReadSessionByName(sqlite3* db, const std::string& name);
+// AlreadyExists naming the field when a session of that name has not ended.
+absl::Status InsertSession(sqlite3* db, const v1::Session& session);
+// Rewrites the row of `session.session_id()`, which must exist.
+absl::Status UpdateSessionRow(sqlite3* db, const v1::Session& session);
+// Oldest first.
+absl::StatusOr<std::vector<v1::Session>> QuerySessions(sqlite3* db, bool include_ended);
+// The EVENT_KIND_SESSION_PHASE event for the session as it is now.
+v1::Event SessionPhaseEvent(const v1::Session& session);
+
 // --- events (event_table.cc)
 // Stores `event` stamped `now` and returns its seq.
 absl::StatusOr<uint64_t> InsertEvent(sqlite3* db, v1::Event event, absl::Time now);

@@ -120,6 +120,45 @@ absl::StatusOr<bool> GrpcWorkerClient::DestroySandbox(const std::string& sandbox
   return resp.existed();
 }
 
+absl::StatusOr<v1::SandboxStatus> GrpcWorkerClient::FreezeSandbox(const std::string& sandbox_id) {
+  v1::WorkerFreezeSandboxRequest req;
+  req.set_sandbox_id(sandbox_id);
+  v1::SandboxStatus resp;
+  absl::Status status = CallWithin(options_.freeze_deadline, [&](grpc::ClientContext* ctx) {
+    return stub_->FreezeSandbox(ctx, req, &resp);
+  });
+  if (!status.ok()) return Annotate(status);
+  return resp;
+}
+
+absl::StatusOr<std::vector<v1::EvidenceFile>> GrpcWorkerClient::ListEvidence(
+    const std::string& sandbox_id) {
+  v1::WorkerListEvidenceRequest req;
+  req.set_sandbox_id(sandbox_id);
+  v1::WorkerListEvidenceResponse resp;
+  absl::Status status = CallWithin(options_.list_evidence_deadline, [&](grpc::ClientContext* ctx) {
+    return stub_->ListEvidence(ctx, req, &resp);
+  });
+  if (!status.ok()) return Annotate(status);
+  return std::vector<v1::EvidenceFile>(resp.files().begin(), resp.files().end());
+}
+
+absl::StatusOr<std::string> GrpcWorkerClient::ReadEvidence(const std::string& sandbox_id,
+                                                           const std::string& name,
+                                                           uint64_t offset, uint32_t max_bytes) {
+  v1::WorkerReadEvidenceRequest req;
+  req.set_sandbox_id(sandbox_id);
+  req.set_name(name);
+  req.set_offset(offset);
+  req.set_max_bytes(max_bytes);
+  v1::WorkerReadEvidenceResponse resp;
+  absl::Status status = CallWithin(options_.read_evidence_deadline, [&](grpc::ClientContext* ctx) {
+    return stub_->ReadEvidence(ctx, req, &resp);
+  });
+  if (!status.ok()) return Annotate(status);
+  return std::move(*resp.mutable_data());
+}
+
 absl::StatusOr<std::unique_ptr<ConsoleRelay>> GrpcWorkerClient::AttachConsole(
     const std::string& sandbox_id, const std::string& node) {
   // The console's own deadline is long; connecting must not take that long.

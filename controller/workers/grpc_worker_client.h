@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -24,6 +25,12 @@ struct WorkerClientOptions {
   // DestroySandbox: stopping and removing every guest of a large sandbox on a busy host
   // takes longer than a quick call (14 guests: over 10 s on the CI host).
   absl::Duration destroy_deadline = absl::Minutes(2);
+  // FreezeSandbox: pausing every guest of a large sandbox on a busy host.
+  absl::Duration freeze_deadline = absl::Seconds(30);
+  // ListEvidence.
+  absl::Duration list_evidence_deadline = absl::Seconds(10);
+  // ReadEvidence, for one piece of at most 1 MiB.
+  absl::Duration read_evidence_deadline = absl::Seconds(30);
   // EnsureImage, for all of an image's bytes.
   absl::Duration image_deadline = absl::Minutes(30);
   // The longest a console stays attached; after it the relay ends with DeadlineExceeded.
@@ -58,6 +65,11 @@ class GrpcWorkerClient : public WorkerClient {
                                                  absl::Duration deadline,
                                                  const std::vector<std::string>& nodes) override;
   absl::StatusOr<bool> DestroySandbox(const std::string& sandbox_id) override;
+  absl::StatusOr<v1::SandboxStatus> FreezeSandbox(const std::string& sandbox_id) override;
+  absl::StatusOr<std::vector<v1::EvidenceFile>> ListEvidence(
+      const std::string& sandbox_id) override;
+  absl::StatusOr<std::string> ReadEvidence(const std::string& sandbox_id, const std::string& name,
+                                           uint64_t offset, uint32_t max_bytes) override;
   // Returns once `open` is sent: Unavailable when the worker cannot be reached within the
   // quick deadline. A worker's
   // refusal (NotFound for an unknown sandbox or node, InvalidArgument...) is what the

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -19,6 +20,7 @@
 #include "tests/testing/status_matchers.h"
 #include "worker/hypervisor/fake_hypervisor.h"
 #include "worker/hypervisor/forwarding_hypervisor.h"
+#include "worker/sandbox/sandbox_plan.h"
 #include "worker/worker_server.h"
 
 namespace labrack::controller {
@@ -166,6 +168,46 @@ TEST_F(GrpcWorkerClientTest, SandboxLivesThroughCreateGetResetAndDestroy) {
   EXPECT_THAT(client_->GetSandbox(kSandboxId), StatusIs(absl::StatusCode::kNotFound));
 }
 
+TEST_F(GrpcWorkerClientTest, FrozenSandboxListsAndReadsItsEvidence) {
+  CreateReady();
+  EXPECT_THAT(client_->ListEvidence(kSandboxId), StatusIs(absl::StatusCode::kFailedPrecondition));
+  absl::StatusOr<v1::SandboxStatus> frozen = client_->FreezeSandbox(kSandboxId);
+  ASSERT_OK(frozen);
+  EXPECT_EQ(frozen->phase(), v1::SANDBOX_PHASE_FROZEN) << frozen->message();
+  ASSERT_OK(client_->FreezeSandbox(kSandboxId));  // again: fine
+  // FakeHypervisor makes no volume files: put the root overlay where the plan says.
+  std::string root = std::string(1300 << 10, 'r') + "end";
+  std::ofstream(absl::StrCat(root_, "/state/volumes/",
+                             worker::RootVolumeName(kSandboxId, "server")),
+                std::ios::binary)
+      << root;
+  absl::StatusOr<std::vector<v1::EvidenceFile>> files = client_->ListEvidence(kSandboxId);
+  ASSERT_OK(files);
+  ASSERT_EQ(files->size(), 2u);
+  EXPECT_EQ((*files)[0].name(), "disks/server.qcow2");
+  EXPECT_EQ((*files)[0].size_bytes(), root.size());
+  EXPECT_EQ((*files)[0].base_image(), "tiny");
+  EXPECT_EQ((*files)[1].name(), "serial/server.log");
+  // Whole, in the pieces the worker allows.
+  std::string got;
+  for (;;) {
+    absl::StatusOr<std::string> piece =
+        client_->ReadEvidence(kSandboxId, "disks/server.qcow2", got.size(), 0);
+    ASSERT_OK(piece);
+    if (piece->empty()) break;
+    EXPECT_LE(piece->size(), 1u << 20);
+    got += *piece;
+  }
+  EXPECT_TRUE(got == root) << "got " << got.size() << " of " << root.size() << " bytes";
+  EXPECT_THAT(client_->ReadEvidence(kSandboxId, "serial/server.log", 0, 0),
+              IsOkAndHolds(HasSubstr("LABRACK-READY node=server")));
+  EXPECT_THAT(client_->ReadEvidence(kSandboxId, "../serial/server.log", 0, 0),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(client_->FreezeSandbox("fedcba98-0000-4000-8000-000000000009"),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(client_->DestroySandbox(kSandboxId), IsOkAndHolds(true));
+}
+
 TEST_F(GrpcWorkerClientTest, UnreachableWorkerIsUnavailableQuickly) {
   RefusingPort port;
   GrpcWorkerClient client(absl::StrCat("127.0.0.1:", port.port()));
@@ -173,6 +215,10 @@ TEST_F(GrpcWorkerClientTest, UnreachableWorkerIsUnavailableQuickly) {
   EXPECT_THAT(client.GetInventory(),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("127.0.0.1:")));
   EXPECT_THAT(client.AttachConsole(kSandboxId, "server"), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(client.FreezeSandbox(kSandboxId),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("127.0.0.1:")));
+  EXPECT_THAT(client.ReadEvidence(kSandboxId, "serial/server.log", 0, 0),
+              StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
 }
 

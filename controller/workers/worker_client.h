@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -50,9 +51,24 @@ class WorkerClient {
                                                          const std::vector<std::string>& nodes) = 0;
   // Returns whether anything existed.
   virtual absl::StatusOr<bool> DestroySandbox(const std::string& sandbox_id) = 0;
+  // Pauses every guest of the sandbox (worker.proto FreezeSandbox).
+  virtual absl::StatusOr<v1::SandboxStatus> FreezeSandbox(const std::string& sandbox_id) = 0;
+  // The evidence files of a frozen sandbox.
+  virtual absl::StatusOr<std::vector<v1::EvidenceFile>> ListEvidence(
+      const std::string& sandbox_id) = 0;
+  // At most `max_bytes` of one evidence file from `offset`; empty at its end.
+  virtual absl::StatusOr<std::string> ReadEvidence(const std::string& sandbox_id,
+                                                   const std::string& name, uint64_t offset,
+                                                   uint32_t max_bytes) = 0;
   virtual absl::StatusOr<std::unique_ptr<ConsoleRelay>> AttachConsole(
       const std::string& sandbox_id, const std::string& node) = 0;
 };
+
+// Whether a failed call to a worker is worth repeating later as it is.
+inline bool IsRetryable(const absl::Status& status) {
+  return absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status) ||
+         absl::IsCancelled(status);
+}
 
 // Gives the client for a host's address; clients are cached per address.
 class WorkerDirectory {

@@ -1,18 +1,26 @@
 // The smoke topology on real qemu:///system guests, driven through a real LabWorker gRPC
 // server on loopback: sandboxes come up, their guests talk to each other and to nobody
-// else, reset discards changes, and destroy leaves nothing. Two sandboxes are shared by the
-// tests of this suite, since every guest boot costs CPU-seconds under emulation.
+// else, reset discards changes, a frozen sandbox gives its disks and logs as evidence, and
+// destroy leaves nothing. Two sandboxes are shared by the tests of this suite, since every
+// guest boot costs CPU-seconds under emulation.
 #include <grpcpp/grpcpp.h>
+#include <sys/wait.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "common/grpc_util.h"
+#include "common/names.h"
 #include "common/topology/manifest_yaml.h"
 #include "common/topology/topology_yaml.h"
 #include "common/uuid.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/libvirt/libvirt_env.h"
+#include "tests/testing/fake_image.h"
 #include "tests/testing/guest_shell.h"
 #include "tests/testing/status_matchers.h"
 #include "worker/client/image_upload.h"
@@ -22,6 +30,7 @@ namespace {
 
 using ::labrack::testing::GuestShell;
 using ::labrack::testing::IsOkAndHolds;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 class SmokeSandbox : public ::testing::Test {
@@ -198,6 +207,145 @@ TEST_F(SmokeSandbox, RestartedWorkerRebuildsItsSandboxesFromLibvirtAlone) {
   EXPECT_EQ(after->generation(), before->generation());
   EXPECT_EQ(after->phase(), v1::SANDBOX_PHASE_READY);
   EXPECT_EQ(after->nodes_size(), 3);
+}
+
+// Helpers for the frozen sandbox's test: LabWorker calls with a deadline, and commands.
+namespace evidence {
+
+// The smoke topology's storage node alone, with its four blank disks.
+v1::Topology StorageOnly(const v1::Topology& smoke) {
+  v1::Topology t = smoke;
+  t.clear_nodes();
+  t.clear_networks();
+  for (const v1::Node& n : smoke.nodes()) {
+    if (n.name() == "storage") *t.add_nodes() = n;
+  }
+  for (const v1::Network& n : smoke.networks()) {
+    if (n.name() == "lan") *t.add_networks() = n;
+  }
+  return t;
+}
+
+std::unique_ptr<grpc::ClientContext> Context() {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(absl::ToChronoTime(absl::Now() + absl::Minutes(1)));
+  return ctx;
+}
+
+absl::StatusOr<v1::SandboxStatus> Freeze(v1::LabWorker::Stub& stub, const std::string& id) {
+  v1::WorkerFreezeSandboxRequest req;
+  req.set_sandbox_id(id);
+  v1::SandboxStatus resp;
+  grpc::Status s = stub.FreezeSandbox(Context().get(), req, &resp);
+  if (!s.ok()) return FromGrpc(s);
+  return resp;
+}
+
+absl::StatusOr<v1::WorkerListEvidenceResponse> List(v1::LabWorker::Stub& stub,
+                                                    const std::string& id) {
+  v1::WorkerListEvidenceRequest req;
+  req.set_sandbox_id(id);
+  v1::WorkerListEvidenceResponse resp;
+  grpc::Status s = stub.ListEvidence(Context().get(), req, &resp);
+  if (!s.ok()) return FromGrpc(s);
+  return resp;
+}
+
+// The whole file, in the pieces the worker allows.
+absl::StatusOr<std::string> Read(v1::LabWorker::Stub& stub, const std::string& id,
+                                 const std::string& name) {
+  std::string all;
+  for (;;) {
+    v1::WorkerReadEvidenceRequest req;
+    req.set_sandbox_id(id);
+    req.set_name(name);
+    req.set_offset(all.size());
+    v1::WorkerReadEvidenceResponse resp;
+    grpc::Status s = stub.ReadEvidence(Context().get(), req, &resp);
+    if (!s.ok()) return FromGrpc(s);
+    if (resp.data().empty()) return all;
+    all += resp.data();
+  }
+}
+
+// What a host command printed (stdout and stderr), then "exit=N".
+std::string Run(const std::string& command) {
+  std::string out;
+  FILE* p = popen((command + " 2>&1").c_str(), "r");
+  if (p == nullptr) return "popen failed";
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof(buf), p)) > 0;) out.append(buf, n);
+  return absl::StrCat(out, "exit=", WEXITSTATUS(pclose(p)));
+}
+
+}  // namespace evidence
+
+// Freezing ends a sandbox's session, and the shared ones must stay up: this one is its own,
+// of one node (one more boot), destroyed also when the test fails.
+TEST_F(SmokeSandbox, FrozenSandboxGivesItsDisksAndSerialLogAsEvidence) {
+  const std::string id = NewUuid4();
+  const std::string tmp = labrack::testing::MakeTempDir("labrack-evidence");
+  absl::Cleanup cleanup = [&] {
+    env_->Destroy(id).IgnoreError();
+    std::filesystem::remove_all(tmp);
+  };
+  auto st = env_->Create(id, evidence::StorageOnly(*topology_), /*wait_ready=*/true);
+  ASSERT_OK(st);
+  ASSERT_EQ(st->phase(), v1::SANDBOX_PHASE_READY) << st->DebugString();
+  const std::string marker = absl::StrCat("lr-evidence-", id.substr(0, 8));
+  {
+    auto storage = Shell(id, "storage");
+    ASSERT_NE(storage, nullptr);
+    ASSERT_THAT(storage->Run(absl::StrCat("echo ", marker, " > /root/answer.txt && echo ", marker,
+                                          " | dd of=/dev/vdb conv=fsync 2>/dev/null")),
+                IsOkAndHolds(std::string("exit=0")));
+  }
+
+  auto frozen = evidence::Freeze(env_->stub(), id);
+  ASSERT_OK(frozen);
+  EXPECT_EQ(frozen->phase(), v1::SANDBOX_PHASE_FROZEN) << frozen->DebugString();
+  auto info = env_->hypervisor().GetDomain(DomainName(id, "storage"));
+  ASSERT_OK(info);
+  EXPECT_EQ(info->state, DomainState::kPaused);
+  EXPECT_THAT(evidence::Run("virsh -c qemu:///system domstate " + DomainName(id, "storage")),
+              HasSubstr("paused"));
+
+  auto list = evidence::List(env_->stub(), id);
+  ASSERT_OK(list);
+  std::vector<std::string> names;
+  for (const v1::EvidenceFile& f : list->files()) names.push_back(f.name());
+  ASSERT_THAT(names, ElementsAre("disks/storage.qcow2", "disks/storage-data0.qcow2",
+                                 "disks/storage-data1.qcow2", "disks/storage-data2.qcow2",
+                                 "disks/storage-data3.qcow2", "serial/storage.log"));
+  const v1::EvidenceFile& root = list->files(0);
+  EXPECT_EQ(root.base_image(), "tiny");
+
+  // The root overlay, read whole, is a qcow2 over the cached image.
+  auto overlay = evidence::Read(env_->stub(), id, root.name());
+  ASSERT_OK(overlay);
+  EXPECT_EQ(overlay->size(), root.size_bytes());
+  const std::string copy = tmp + "/storage.qcow2";
+  std::ofstream(copy, std::ios::binary) << *overlay;
+  std::string qemu_info = evidence::Run("qemu-img info --output=json -f qcow2 " + copy);
+  EXPECT_THAT(qemu_info, HasSubstr("exit=0"));
+  EXPECT_THAT(qemu_info, HasSubstr("\"format\": \"qcow2\""));
+  EXPECT_THAT(qemu_info, HasSubstr(absl::StrCat("\"backing-filename\": \"",
+                                                env_->worker()->images().BlobPath(
+                                                    root.base_image_sha256()),
+                                                "\"")));
+  // What the guest wrote to its first blank disk is in that disk's evidence.
+  auto data0 = evidence::Read(env_->stub(), id, "disks/storage-data0.qcow2");
+  ASSERT_OK(data0);
+  EXPECT_NE(data0->find(marker), std::string::npos);
+  auto serial = evidence::Read(env_->stub(), id, "serial/storage.log");
+  ASSERT_OK(serial);
+  auto image = env_->worker()->images().Lookup("tiny");
+  ASSERT_OK(image);
+  EXPECT_THAT(*serial, HasSubstr(image->manifest.readiness().serial_marker()));
+
+  EXPECT_THAT(env_->Destroy(id), IsOkAndHolds(true));
+  EXPECT_THAT(env_->hypervisor().GetDomain(DomainName(id, "storage")),
+              ::labrack::testing::StatusIs(absl::StatusCode::kNotFound));
 }
 
 }  // namespace

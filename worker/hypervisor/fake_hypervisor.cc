@@ -1,5 +1,6 @@
 #include "worker/hypervisor/fake_hypervisor.h"
 
+#include <cstdio>
 #include <fstream>
 #include <utility>
 
@@ -93,6 +94,9 @@ absl::StatusOr<std::string> FakeHypervisor::CreateVolume(const VolumeSpec& spec)
   if (!pool->second.volumes.try_emplace(spec.name, vol).second) {
     return absl::AlreadyExistsError(absl::StrCat("volume ", spec.name, " exists"));
   }
+  // A small file where libvirt would put the volume, so that code reading volumes (e.g.
+  // evidence) has bytes to read; folders that do not exist are left alone.
+  std::ofstream(path, std::ios::trunc) << "fake volume " << spec.name << "\n";
   return path;
 }
 
@@ -100,7 +104,11 @@ absl::Status FakeHypervisor::DeleteVolume(const std::string& pool, const std::st
   absl::MutexLock lock(&mu_);
   auto it = pools_.find(pool);
   if (it == pools_.end()) return absl::NotFoundError(absl::StrCat("no pool ", pool));
-  it->second.volumes.erase(name);
+  auto vol = it->second.volumes.find(name);
+  if (vol != it->second.volumes.end()) {
+    std::remove(vol->second.info.path.c_str());
+    it->second.volumes.erase(vol);
+  }
   return absl::OkStatus();
 }
 

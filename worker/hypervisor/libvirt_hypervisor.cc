@@ -20,6 +20,9 @@ namespace {
 // A dead libvirtd is noticed after about interval * (count + 1) seconds.
 constexpr int kKeepAliveIntervalSeconds = 5;
 constexpr int kKeepAliveCount = 3;
+// How often ListVolumes tries a pool refresh that libvirt refuses while a volume is made
+// (about 4.5 s in all).
+constexpr int kPoolRefreshAttempts = 10;
 
 
 DomainState StateFromLibvirt(int state, int reason) {
@@ -181,9 +184,15 @@ absl::StatusOr<std::vector<VolumeInfo>> LibvirtHypervisor::ListVolumes(
     const std::string& pool_name) {
   CallSlot slot(this);
   ASSIGN_OR_RETURN(PoolHandle pool, LookupPool(pool_name));
-  // Files may have appeared or vanished behind libvirt's back (e.g. after a crash).
-  if (virStoragePoolRefresh(pool.get(), 0) < 0) {
-    return LastLibvirtError(absl::StrCat("refresh storage pool ", pool_name));
+  // Files may have appeared or vanished behind libvirt's back (e.g. after a crash). libvirt
+  // refuses to refresh while a volume of the pool is being created: wait that out.
+  for (int attempt = 1; virStoragePoolRefresh(pool.get(), 0) < 0; ++attempt) {
+    absl::Status refused = LastLibvirtError(absl::StrCat("refresh storage pool ", pool_name));
+    if (attempt >= kPoolRefreshAttempts ||
+        !absl::StrContains(refused.message(), "asynchronous jobs running")) {
+      return refused;
+    }
+    absl::SleepFor(absl::Milliseconds(100) * attempt);
   }
   virStorageVolPtr* vols = nullptr;
   int n = virStoragePoolListAllVolumes(pool.get(), &vols, 0);

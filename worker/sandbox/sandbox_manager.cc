@@ -38,7 +38,14 @@ absl::StatusOr<std::unique_ptr<SandboxManager>> SandboxManager::Create(Hyperviso
   // One spelling of every path, so that libvirt's pool folder compares equal.
   config.state_dir = fs::path(config.state_dir).lexically_normal().string();
   while (config.state_dir.size() > 1 && config.state_dir.back() == '/') config.state_dir.pop_back();
-  std::unique_ptr<SandboxManager> m(new SandboxManager(hypervisor, images, std::move(config)));
+  int slots = config.boot_slots;
+  if (slots <= 0) {
+    absl::StatusOr<HostResources> host = hypervisor->GetHostResources();
+    slots = DefaultBootSlots(host.ok() ? static_cast<int>(host->cpus) : 1,
+                             config.domain_type == DomainType::kKvm);
+  }
+  std::unique_ptr<SandboxManager> m(
+      new SandboxManager(hypervisor, images, std::move(config), slots));
   std::error_code ec;
   // qemu runs as its own user and must reach the volumes and logs below the state folder.
   fs::create_directories(m->config_.state_dir, ec);
@@ -142,18 +149,65 @@ absl::StatusOr<v1::SandboxStatus> SandboxManager::CreateSandbox(const v1::Sandbo
   bool existing = false;
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Admit(spec, &existing));
   if (!existing) {
+    if (!WaitForBootSlots(*entry, plan)) {
+      return absl::AbortedError(absl::StrCat("sandbox ", spec.sandbox_id(),
+                                             " was destroyed while it waited to boot"));
+    }
     absl::MutexLock op(&entry->op_mu);
+    if (Find(spec.sandbox_id()) != entry) {  // destroyed between its turn and this lock
+      absl::MutexLock lock(&entry->mu);
+      ReleaseBootSlots(*entry);
+      entry->setting_up = false;
+      return absl::AbortedError(absl::StrCat("sandbox ", spec.sandbox_id(),
+                                             " was destroyed while it waited to boot"));
+    }
     absl::Status built = Build(plan);
     if (!built.ok()) {
       bool existed = false;
       RemoveObjects(spec.sandbox_id(), &existed).IgnoreError();
+      {
+        absl::MutexLock lock(&entry->mu);
+        ReleaseBootSlots(*entry);
+        // A concurrent WaitReady on this entry returns with this.
+        entry->phase = v1::SANDBOX_PHASE_FAILED;
+        entry->message = std::string(built.message());
+        entry->setting_up = false;
+      }
       absl::MutexLock lock(&mu_);
       entries_.erase(spec.sandbox_id());
       return built;
     }
+    absl::MutexLock lock(&entry->mu);
+    entry->setting_up = false;
   }
   if (wait_ready) return WaitReady(*entry);
   return Observe(*entry);
+}
+
+bool SandboxManager::WaitForBootSlots(Entry& entry, const SandboxPlan& plan) {
+  const std::string id = [&] {
+    absl::MutexLock lock(&entry.mu);
+    entry.setting_up = true;
+    entry.message = "waiting for its turn to boot on this host";
+    return entry.spec.sandbox_id();
+  }();
+  const int n = static_cast<int>(plan.nodes.size());
+  bool got = boots_.Acquire(n, [&] { return Find(id).get() != &entry; });
+  absl::MutexLock lock(&entry.mu);
+  entry.message.clear();
+  if (!got) {
+    entry.setting_up = false;
+    return false;
+  }
+  entry.boot_slots = n;
+  entry.started = absl::Now();
+  return true;
+}
+
+void SandboxManager::ReleaseBootSlots(Entry& entry) {
+  if (entry.boot_slots == 0) return;
+  boots_.Release(entry.boot_slots);
+  entry.boot_slots = 0;
 }
 
 absl::Status SandboxManager::Build(const SandboxPlan& plan) {
@@ -212,6 +266,11 @@ absl::StatusOr<v1::SandboxStatus> SandboxManager::ResetSandbox(const std::string
   v1::SandboxSpec spec;
   {
     absl::MutexLock lock(&entry->mu);
+    if (entry->phase == v1::SANDBOX_PHASE_FROZEN) {
+      // Its disks are an exam's evidence: only a destroy ends a frozen sandbox.
+      return absl::FailedPreconditionError(
+          absl::StrCat("sandbox ", sandbox_id, " is frozen; destroy it instead of resetting it"));
+    }
     spec = entry->spec;
   }
   RETURN_IF_ERROR(ValidateNodeChoice(sandbox_id, NodeNames(spec.topology()), nodes));
@@ -279,6 +338,7 @@ absl::StatusOr<bool> SandboxManager::DestroySandbox(const std::string& sandbox_i
     {
       absl::MutexLock lock(&entry->mu);
       entry->phase = v1::SANDBOX_PHASE_DESTROYING;
+      ReleaseBootSlots(*entry);
     }
     RETURN_IF_ERROR(RemoveObjects(sandbox_id, &existed));
     absl::MutexLock lock(&mu_);
@@ -408,20 +468,41 @@ v1::SandboxStatus SandboxManager::Observe(Entry& entry, std::vector<v1::NodeStat
   if (entry.phase == v1::SANDBOX_PHASE_PROVISIONING && all_ready) {
     entry.phase = v1::SANDBOX_PHASE_READY;
   }
+  if (entry.phase != v1::SANDBOX_PHASE_PROVISIONING) ReleaseBootSlots(entry);
   st.set_phase(entry.phase);
   st.set_message(entry.message);
   return st;
 }
 
 absl::StatusOr<v1::SandboxStatus> SandboxManager::WaitReady(Entry& entry) {
-  absl::Time deadline;
-  {
-    absl::MutexLock lock(&entry.mu);
-    deadline = entry.started + config_.ready_timeout;
-  }
   for (;;) {
+    absl::Time deadline;
+    bool setting_up;
+    {
+      absl::MutexLock lock(&entry.mu);
+      setting_up = entry.setting_up;
+      deadline = entry.started + config_.ready_timeout;
+    }
+    // Another call is still creating it (waiting for its turn to boot, or defining its
+    // guests): not all of them exist yet, and its clock may not have started.
+    if (setting_up) {
+      absl::SleepFor(kReadyPoll);
+      continue;
+    }
     std::vector<v1::NodeStatus> nodes;
     v1::SandboxStatus st = Observe(entry, &nodes);
+    // Fails the build, unless the sandbox moved on meanwhile (e.g. a freeze paused it).
+    auto fail = [&](std::string message) {
+      absl::MutexLock lock(&entry.mu);
+      if (entry.phase == v1::SANDBOX_PHASE_PROVISIONING) {
+        entry.phase = v1::SANDBOX_PHASE_FAILED;
+        entry.message = std::move(message);
+        ReleaseBootSlots(entry);
+      }
+      st.set_phase(entry.phase);
+      st.set_message(entry.message);
+      return st;
+    };
     if (st.phase() != v1::SANDBOX_PHASE_PROVISIONING) return st;
     nodes.insert(nodes.begin(), st.nodes().begin(), st.nodes().end());
     // A node whose domain vanished, stopped or crashed (e.g. a worker killed half-way
@@ -431,26 +512,16 @@ absl::StatusOr<v1::SandboxStatus> SandboxManager::WaitReady(Entry& entry) {
           n.phase() != v1::NODE_PHASE_STOPPED) {
         continue;
       }
-      absl::MutexLock lock(&entry.mu);
-      entry.phase = v1::SANDBOX_PHASE_FAILED;
-      entry.message = absl::StrCat("node ", n.name(), " is ", v1::NodePhase_Name(n.phase()), ": ",
-                                   n.message());
-      st.set_phase(entry.phase);
-      st.set_message(entry.message);
-      return st;
+      return fail(absl::StrCat("node ", n.name(), " is ", v1::NodePhase_Name(n.phase()), ": ",
+                               n.message()));
     }
     if (absl::Now() >= deadline) {
       std::string late;
       for (const v1::NodeStatus& n : nodes) {
         if (n.phase() != v1::NODE_PHASE_READY) absl::StrAppend(&late, late.empty() ? "" : ", ", n.name());
       }
-      absl::MutexLock lock(&entry.mu);
-      entry.phase = v1::SANDBOX_PHASE_FAILED;
-      entry.message = absl::StrCat("not ready within ", absl::FormatDuration(config_.ready_timeout),
-                                   ": ", late);
-      st.set_phase(entry.phase);
-      st.set_message(entry.message);
-      return st;
+      return fail(absl::StrCat("not ready within ", absl::FormatDuration(config_.ready_timeout),
+                               ": ", late));
     }
     absl::SleepFor(kReadyPoll);
   }

@@ -1,11 +1,12 @@
-// The worker's logic: builds, reports, resets and destroys sandboxes on one host through a
-// Hypervisor, keyed by sandbox id and generation so that every call is safe to retry. Its
-// only durable state is libvirt's (object metadata) and the image cache; Recover() rebuilds
-// the rest after a restart. Thread-safe: calls on one sandbox run one at a time, calls on
-// different sandboxes in parallel.
+// The worker's logic: builds, reports, resets, freezes and destroys sandboxes on one host
+// through a Hypervisor, keyed by sandbox id and generation so that every call is safe to
+// retry. Its only durable state is libvirt's (object metadata) and the image cache;
+// Recover() rebuilds the rest after a restart. Thread-safe: calls on one sandbox run one at
+// a time, calls on different sandboxes in parallel.
 #ifndef LABRACK_WORKER_SANDBOX_SANDBOX_MANAGER_H_
 #define LABRACK_WORKER_SANDBOX_SANDBOX_MANAGER_H_
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -21,9 +22,13 @@
 #include "worker/host/host_netem.h"
 #include "worker/hypervisor/hypervisor.h"
 #include "worker/images/image_cache.h"
+#include "worker/sandbox/boot_gate.h"
 #include "worker/sandbox/sandbox_plan.h"
 
 namespace labrack::worker {
+
+// The most ReadEvidence returns in one call.
+inline constexpr uint32_t kMaxEvidenceReadBytes = 1 << 20;
 
 struct WorkerConfig {
   std::string host_id;
@@ -34,6 +39,8 @@ struct WorkerConfig {
   // Whether the host kernel has netem (see PlanContext::host_has_netem). Last, so that
   // aggregate initialisations of the fields above stay valid.
   bool host_has_netem = false;
+  // Guests that may boot at once (boot_gate.h); 0: DefaultBootSlots for the host.
+  int boot_slots = 0;
   // Puts netem with the given tc arguments on a tap device (ShapeHostTap; tests replace it).
   std::function<absl::Status(const std::string& tap, const std::string& netem_args)>
       shape_host_tap = ShapeHostTap;
@@ -57,7 +64,8 @@ class SandboxManager {
   // Discards the disks of `nodes` (empty: every node, the hidden ones included) and restarts
   // them; the other nodes keep running, their disks untouched. Every node moves to
   // target_generation (current + 1). The current generation is a no-op; any other is
-  // Aborted; a name that is not one of the topology's nodes is InvalidArgument.
+  // Aborted; a name that is not one of the topology's nodes is InvalidArgument; a frozen
+  // sandbox is FailedPrecondition.
   absl::StatusOr<v1::SandboxStatus> ResetSandbox(const std::string& sandbox_id,
                                                  uint64_t target_generation, bool wait_ready,
                                                  const std::vector<std::string>& nodes = {});
@@ -65,7 +73,25 @@ class SandboxManager {
   // behind. Returns whether anything existed.
   absl::StatusOr<bool> DestroySandbox(const std::string& sandbox_id);
 
-  // Rebuilds the list of sandboxes from the libvirt objects tagged with this host's id.
+  // Pauses every running guest of the sandbox, hidden link emulators included, once a
+  // create or reset in progress has started them all. Phase FROZEN from the first call on:
+  // nothing but DestroySandbox changes it any more. Again: pauses whatever runs (if
+  // anything) and returns the status. NotFound for an unknown id; a failed pause returns
+  // its error, with the sandbox FROZEN but its evidence refused until a retry succeeds.
+  absl::StatusOr<v1::SandboxStatus> FreezeSandbox(const std::string& sandbox_id);
+  // The files of a frozen sandbox's evidence, node by node in topology order (not the
+  // hidden ones): root overlay, blank disks, serial log when there is one. NotFound for an
+  // unknown id; FailedPrecondition unless frozen with every guest paused; DataLoss when a
+  // disk file is missing.
+  absl::StatusOr<std::vector<v1::EvidenceFile>> ListEvidence(const std::string& sandbox_id);
+  // Up to min(max_bytes, kMaxEvidenceReadBytes) bytes (0: the latter) of the file that
+  // ListEvidence names `name`, from `offset`; empty at or past its end. NotFound for a name
+  // it does not list; otherwise as ListEvidence.
+  absl::StatusOr<std::string> ReadEvidence(const std::string& sandbox_id, const std::string& name,
+                                           uint64_t offset, uint32_t max_bytes);
+
+  // Rebuilds the list of sandboxes from the libvirt objects tagged with this host's id. A
+  // sandbox with paused domains and none running comes back FROZEN (only a freeze pauses).
   absl::Status Recover();
 
   v1::Capacity Allocated();
@@ -84,10 +110,22 @@ class SandboxManager {
     // nodes seen ready since their last start
     std::set<std::string> ready ABSL_GUARDED_BY(mu);
     absl::Time started ABSL_GUARDED_BY(mu);
+    // FROZEN and the last freeze paused every guest: its evidence no longer changes.
+    bool all_paused ABSL_GUARDED_BY(mu) = false;
+    // Its create is waiting for boot slots or still defining its objects; and the slots
+    // it holds while its guests boot.
+    bool setting_up ABSL_GUARDED_BY(mu) = false;
+    int boot_slots ABSL_GUARDED_BY(mu) = 0;
   };
 
-  SandboxManager(Hypervisor* hypervisor, ImageCache* images, WorkerConfig config)
-      : hv_(hypervisor), images_(images), config_(std::move(config)) {}
+  SandboxManager(Hypervisor* hypervisor, ImageCache* images, WorkerConfig config, int boot_slots)
+      : hv_(hypervisor), images_(images), config_(std::move(config)), boots_(boot_slots) {}
+
+  // Waits for boot slots for every guest of `plan`; false when the sandbox was destroyed
+  // meanwhile. Starts the readiness clock.
+  bool WaitForBootSlots(Entry& entry, const SandboxPlan& plan);
+  // Gives the entry's boot slots back (its guests are ready, failed, frozen or gone).
+  void ReleaseBootSlots(Entry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
 
   PlanContext ContextFor(const std::string& sandbox_id) const;
   std::string SandboxDir(const std::string& sandbox_id) const;
@@ -99,6 +137,8 @@ class SandboxManager {
   absl::Status Rebuild(const SandboxPlan& plan,
                        const std::function<bool(const std::string&)>& fresh);
   absl::Status RemoveObjects(const std::string& sandbox_id, bool* existed);
+  // The spec of a sandbox whose guests are all paused; codes as ListEvidence.
+  absl::StatusOr<v1::SandboxSpec> FrozenSpec(const std::string& sandbox_id);
 
   // `hidden`, when given, receives the status of the hidden link emulators, which count for
   // readiness but are not the candidate's nodes.
@@ -112,6 +152,7 @@ class SandboxManager {
   Hypervisor* const hv_;
   ImageCache* const images_;
   const WorkerConfig config_;
+  BootGate boots_;
   absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<Entry>> entries_ ABSL_GUARDED_BY(mu_);
 };

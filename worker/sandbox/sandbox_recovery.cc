@@ -1,5 +1,6 @@
 // SandboxManager::Recover: rebuilds the worker's list of sandboxes from the metadata on the
-// libvirt objects it owns, so that a restarted worker knows every sandbox it had.
+// libvirt objects it owns (and the state of their domains), so that a restarted worker
+// knows every sandbox it had.
 
 #include <google/protobuf/util/json_util.h>
 
@@ -14,9 +15,15 @@ absl::Status SandboxManager::Recover() {
   ASSIGN_OR_RETURN(std::vector<NetworkInfo> networks, hv_->ListNetworks(config_.host_id));
   std::map<std::string, std::vector<ObjectTag>> domain_tags;
   std::set<std::string> ids;
+  // Sandboxes with a paused domain, and with a running one.
+  std::set<std::string> paused, running;
   for (const DomainInfo& d : domains) {
     domain_tags[d.tag.sandbox_id].push_back(d.tag);
     ids.insert(d.tag.sandbox_id);
+    if (d.state == DomainState::kPaused) paused.insert(d.tag.sandbox_id);
+    if (d.state == DomainState::kRunning || d.state == DomainState::kStarting) {
+      running.insert(d.tag.sandbox_id);
+    }
   }
   for (const NetworkInfo& n : networks) ids.insert(n.tag.sandbox_id);
 
@@ -50,6 +57,13 @@ absl::Status SandboxManager::Recover() {
       entry->phase = v1::SANDBOX_PHASE_FAILED;
       entry->message = absl::StrCat("nodes at generations ", lowest, " to ", highest,
                                     " (a reset was interrupted); reset or destroy it");
+    }
+    // Only a freeze pauses guests, and it leaves none running (guests that powered off stay
+    // off): such a sandbox is frozen still. A freeze cut short comes back unfrozen, its
+    // paused nodes STOPPED, until the controller's retry of the freeze completes it.
+    if (paused.contains(id) && !running.contains(id) && entry->phase != v1::SANDBOX_PHASE_FAILED) {
+      entry->phase = v1::SANDBOX_PHASE_FROZEN;
+      entry->all_paused = true;
     }
     SetMarkers(*entry, entry->spec);
     entries_[id] = entry;

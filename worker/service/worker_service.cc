@@ -78,6 +78,40 @@ grpc::ServerUnaryReactor* WorkerService::DestroySandbox(grpc::CallbackServerCont
   });
 }
 
+grpc::ServerUnaryReactor* WorkerService::FreezeSandbox(grpc::CallbackServerContext* ctx,
+                                                       const v1::WorkerFreezeSandboxRequest* req,
+                                                       v1::SandboxStatus* resp) {
+  return RunDetached(ctx, [this, req, resp]() -> absl::Status {
+    absl::StatusOr<v1::SandboxStatus> st = sandboxes_->FreezeSandbox(req->sandbox_id());
+    if (st.ok()) *resp = *std::move(st);
+    return st.status();
+  });
+}
+
+grpc::ServerUnaryReactor* WorkerService::ListEvidence(grpc::CallbackServerContext* ctx,
+                                                      const v1::WorkerListEvidenceRequest* req,
+                                                      v1::WorkerListEvidenceResponse* resp) {
+  return RunDetached(ctx, [this, req, resp]() -> absl::Status {
+    absl::StatusOr<std::vector<v1::EvidenceFile>> files =
+        sandboxes_->ListEvidence(req->sandbox_id());
+    if (!files.ok()) return files.status();
+    for (v1::EvidenceFile& f : *files) *resp->add_files() = std::move(f);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* WorkerService::ReadEvidence(grpc::CallbackServerContext* ctx,
+                                                      const v1::WorkerReadEvidenceRequest* req,
+                                                      v1::WorkerReadEvidenceResponse* resp) {
+  // Reads up to a MiB from disk: off the callback threads like the libvirt calls.
+  return RunDetached(ctx, [this, req, resp]() -> absl::Status {
+    absl::StatusOr<std::string> data =
+        sandboxes_->ReadEvidence(req->sandbox_id(), req->name(), req->offset(), req->max_bytes());
+    if (data.ok()) *resp->mutable_data() = *std::move(data);
+    return data.status();
+  });
+}
+
 grpc::ServerBidiReactor<v1::ConsoleInput, v1::ConsoleOutput>* WorkerService::AttachConsole(
     grpc::CallbackServerContext*) {
   return NewConsoleReactor(sandboxes_, hv_, &consoles_);

@@ -39,6 +39,15 @@ class WorkerService final : public v1::LabWorker::CallbackService {
   grpc::ServerUnaryReactor* DestroySandbox(grpc::CallbackServerContext* ctx,
                                            const v1::WorkerDestroySandboxRequest* req,
                                            v1::WorkerDestroySandboxResponse* resp) override;
+  grpc::ServerUnaryReactor* FreezeSandbox(grpc::CallbackServerContext* ctx,
+                                          const v1::WorkerFreezeSandboxRequest* req,
+                                          v1::SandboxStatus* resp) override;
+  grpc::ServerUnaryReactor* ListEvidence(grpc::CallbackServerContext* ctx,
+                                         const v1::WorkerListEvidenceRequest* req,
+                                         v1::WorkerListEvidenceResponse* resp) override;
+  grpc::ServerUnaryReactor* ReadEvidence(grpc::CallbackServerContext* ctx,
+                                         const v1::WorkerReadEvidenceRequest* req,
+                                         v1::WorkerReadEvidenceResponse* resp) override;
   grpc::ServerBidiReactor<v1::ConsoleInput, v1::ConsoleOutput>* AttachConsole(
       grpc::CallbackServerContext* ctx) override;
 

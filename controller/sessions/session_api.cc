@@ -1,0 +1,228 @@
+#include "controller/sessions/session_api.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "common/names.h"
+#include "common/status_macros.h"
+#include "common/uuid.h"
+#include "controller/core/console_password.h"
+#include "controller/core/sandbox_api.h"
+#include "controller/sessions/session_status.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace labrack::controller {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+constexpr uint32_t kMinDurationSeconds = 60;
+constexpr uint32_t kMaxDurationSeconds = 24 * 3600;
+constexpr uint32_t kMaxLeadSeconds = 24 * 3600;
+
+absl::Time ToTime(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
+}
+
+google::protobuf::Timestamp ToProto(absl::Time t) {
+  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
+}
+
+std::string Describe(const v1::Capacity& c) {
+  return absl::StrCat(c.vcpus(), " vCPU, ", c.memory_mib(), " MiB memory, ", c.disk_mib(),
+                      " MiB disk");
+}
+
+v1::Capacity Times(const v1::Capacity& c, uint32_t n) {
+  v1::Capacity total;
+  total.set_vcpus(c.vcpus() * n);
+  total.set_memory_mib(c.memory_mib() * n);
+  total.set_disk_mib(c.disk_mib() * n);
+  return total;
+}
+
+// What the hosts that take new sandboxes have free in all, at the policy's overcommit.
+v1::Capacity FreeCapacity(const std::vector<HostRecord>& hosts, const SchedulerPolicy& policy,
+                          absl::Time now) {
+  v1::Capacity free;
+  for (const HostView& h : HostViews(hosts)) {
+    if (h.drained || now - h.last_heartbeat > policy.heartbeat_timeout) continue;
+    auto room = [](double total, double factor, uint64_t reserved) -> uint64_t {
+      double left = total * factor - static_cast<double>(reserved);
+      return left > 0 ? static_cast<uint64_t>(left) : 0;
+    };
+    free.set_vcpus(free.vcpus() + room(h.total.vcpus(), policy.cpu_overcommit, h.reserved.vcpus()));
+    free.set_memory_mib(free.memory_mib() + room(h.total.memory_mib(), policy.memory_overcommit,
+                                                 h.reserved.memory_mib()));
+    free.set_disk_mib(free.disk_mib() +
+                      room(h.total.disk_mib(), policy.disk_overcommit, h.reserved.disk_mib()));
+  }
+  return free;
+}
+
+absl::Status ValidateCreate(const v1::CreateSessionRequest& request) {
+  RETURN_IF_ERROR(ValidateSessionName("name", request.name()));
+  RETURN_IF_ERROR(ValidateObjectName("topology", request.topology()));
+  RETURN_IF_ERROR(ValidateRequestId(request.request_id()));
+  if (request.candidates().empty() || request.candidates_size() > kMaxSessionCandidates) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("candidates: 1 to ", kMaxSessionCandidates, " are needed, not ",
+                     request.candidates_size()));
+  }
+  std::set<std::string> seen;
+  for (int i = 0; i < request.candidates_size(); ++i) {
+    const std::string field = absl::StrCat("candidates[", i, "]");
+    RETURN_IF_ERROR(ValidateCandidateId(field, request.candidates(i)));
+    if (!seen.insert(request.candidates(i)).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": candidate '", request.candidates(i), "' is listed twice"));
+    }
+  }
+  if (request.duration_seconds() < kMinDurationSeconds ||
+      request.duration_seconds() > kMaxDurationSeconds) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "duration_seconds: must be from ", kMinDurationSeconds, " (1 minute) to ",
+        kMaxDurationSeconds, " (24 hours), not ", request.duration_seconds()));
+  }
+  if (request.lead_seconds() > kMaxLeadSeconds) {
+    return absl::InvalidArgumentError(absl::StrCat("lead_seconds: at most ", kMaxLeadSeconds,
+                                                   " (24 hours), not ", request.lead_seconds()));
+  }
+  if (request.has_start_time()) {
+    const google::protobuf::Timestamp& t = request.start_time();
+    if (t.seconds() < TimeUtil::kTimestampMinSeconds || t.seconds() > TimeUtil::kTimestampMaxSeconds ||
+        t.nanos() < 0 || t.nanos() > 999999999) {
+      return absl::InvalidArgumentError("start_time: not a valid time");
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Session> SessionApi::Create(const v1::CreateSessionRequest& request) {
+  RETURN_IF_ERROR(ValidateCreate(request));
+  const absl::Time now = config_->clock();
+  if (request.has_start_time() && ToTime(request.start_time()) +
+                                          absl::Seconds(request.duration_seconds()) <= now) {
+    return absl::InvalidArgumentError("start_time: the session would have ended already");
+  }
+  ASSIGN_OR_RETURN(ResolvedTopology resolved,
+                   ResolveForCreate(*topologies_, request.topology(), request.topology_version(),
+                                    request.image_overrides()));
+  const absl::Time start = request.has_start_time() ? ToTime(request.start_time()) : now;
+  const absl::Time provision_at = start - absl::Seconds(request.lead_seconds());
+  const bool provision_now = provision_at <= now;
+
+  v1::Session session;
+  session.set_session_id(NewUuid4());
+  session.set_request_id(request.request_id());
+  session.set_name(request.name());
+  session.set_topology(resolved.record.topology().name());
+  session.set_topology_version(resolved.record.version());
+  *session.mutable_image_overrides() = request.image_overrides();
+  *session.mutable_start_time() = ToProto(start);
+  *session.mutable_end_time() = ToProto(start + absl::Seconds(request.duration_seconds()));
+  session.set_lead_seconds(request.lead_seconds());
+  session.set_collect_evidence(!request.skip_evidence());
+  session.set_phase(provision_now ? v1::SESSION_PHASE_PROVISIONING : v1::SESSION_PHASE_WAITING);
+  session.set_message(provision_now ? "building every candidate's sandbox"
+                                    : "capacity reserved; provisioning starts at start - lead");
+  *session.mutable_created_at() = ToProto(now);
+
+  const v1::Capacity needs = NeedsOf(resolved.snapshot);
+  *session.mutable_reserved() = Times(needs, request.candidates_size());
+  std::vector<v1::Sandbox> sandboxes;
+  for (const std::string& candidate : request.candidates()) {
+    v1::Sandbox& s = sandboxes.emplace_back();
+    s.set_sandbox_id(NewUuid4());
+    s.set_topology(session.topology());
+    s.set_topology_version(session.topology_version());
+    s.set_candidate(candidate);
+    (*s.mutable_labels())["session"] = session.name();
+    s.set_session_id(session.session_id());
+    *s.mutable_image_overrides() = request.image_overrides();
+    s.set_phase(provision_now ? v1::SANDBOX_PHASE_SCHEDULED : v1::SANDBOX_PHASE_PENDING);
+    s.set_generation(1);
+    s.set_message(provision_now ? "waiting for its host to build it"
+                                : "capacity reserved; waiting for the session's provisioning");
+    *s.mutable_reserved() = needs;
+    *s.mutable_created_at() = ToProto(now);
+    *s.mutable_expires_at() = session.end_time();
+    for (const v1::Node& node : resolved.snapshot.nodes()) s.add_nodes()->set_name(node.name());
+    ASSIGN_OR_RETURN(ConsolePassword password, NewConsolePassword());
+    s.set_console_password(password.password);
+    s.set_console_password_hash(password.hash);
+    v1::SessionCandidate& c = *session.add_candidates();
+    c.set_candidate(candidate);
+    c.set_sandbox_id(s.sandbox_id());
+  }
+
+  SandboxNeeds sandbox_needs{needs, ImagesOf(resolved.snapshot)};
+  int placed = 0;
+  v1::Capacity free_at_start;
+  auto place = [&](const std::vector<HostRecord>& hosts) -> absl::StatusOr<std::string> {
+    if (placed == 0) free_at_start = FreeCapacity(hosts, config_->policy, now);
+    absl::StatusOr<std::string> host =
+        PickHost(HostViews(hosts), sandbox_needs, config_->policy, config_->clock());
+    if (!host.ok() && absl::IsResourceExhausted(host.status())) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "session '", request.name(), "' needs ", request.candidates_size(), " sandboxes of ",
+          Describe(needs), " each (", Describe(session.reserved()), " in all); the hosts have ",
+          Describe(free_at_start), " free and can take only ", placed, " of them (",
+          host.status().message(), "); nothing was reserved"));
+    }
+    if (host.ok()) ++placed;
+    return host;
+  };
+  // A repeated request_id gets the first create's session back from the store.
+  ASSIGN_OR_RETURN(v1::Session created,
+                   store_->CreateSession(session, sandboxes, resolved.snapshot, place));
+  wake_();
+  return WithLiveStatus(*store_, created, false);
+}
+
+absl::StatusOr<v1::Session> SessionApi::Find(const std::string& session) {
+  if (ValidateSandboxId("session", session).ok() && session.size() == 36) {
+    absl::StatusOr<v1::Session> by_id = store_->GetSession(session);
+    if (!absl::IsNotFound(by_id.status())) return by_id;
+  }
+  if (absl::Status name = ValidateSessionName("session", session); !name.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("session: '", session, "' is neither a session id nor a session name"));
+  }
+  return store_->GetSessionByName(session);
+}
+
+absl::StatusOr<v1::Session> SessionApi::Get(const std::string& session) {
+  ASSIGN_OR_RETURN(v1::Session found, Find(session));
+  return WithLiveStatus(*store_, std::move(found), true);
+}
+
+absl::StatusOr<std::vector<v1::Session>> SessionApi::List(const v1::ListSessionsRequest& request) {
+  ASSIGN_OR_RETURN(std::vector<v1::Session> sessions, store_->ListSessions(request.include_ended()));
+  for (v1::Session& s : sessions) {
+    ASSIGN_OR_RETURN(s, WithLiveStatus(*store_, std::move(s), false));
+    s.clear_candidates();
+  }
+  return sessions;
+}
+
+absl::StatusOr<v1::Session> SessionApi::End(const std::string& session) {
+  ASSIGN_OR_RETURN(v1::Session found, Find(session));
+  ASSIGN_OR_RETURN(v1::Session ended,
+                   store_->UpdateSession(found.session_id(), [](v1::Session& s) {
+                     if (s.phase() == v1::SESSION_PHASE_ENDING ||
+                         s.phase() == v1::SESSION_PHASE_ENDED) {
+                       return absl::OkStatus();
+                     }
+                     s.set_phase(v1::SESSION_PHASE_ENDING);
+                     s.set_message("ended on request: freezing every guest");
+                     return absl::OkStatus();
+                   }));
+  wake_();
+  return WithLiveStatus(*store_, std::move(ended), true);
+}
+
+}  // namespace labrack::controller
