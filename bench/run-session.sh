@@ -52,7 +52,7 @@ run() {
     ctl session end bench-full --wait >/dev/null
   else
     echo "$n candidates: refused (exit $rc): $(tr '\n' ' ' <"$state/err")"
-    n=$(grep -o 'can take only [0-9]*' "$state/err" | awk '{print $3}')
+    n=$(grep -o 'can take only [0-9]*' "$state/err" | awk '{print $4}')
     [[ -n $n && $n -gt 0 ]] || { say "no session fits"; exit 1; }
   fi
 
