@@ -340,12 +340,12 @@ TEST_F(SessionTest, ListLeavesEndedSessionsOutUnlessAll) {
   CliResult r = Run({"session", "list"});
   ASSERT_EQ(r.code, kExitOk) << r.err;
   EXPECT_THAT(r.out, ContainsRegex("^NAME +ID +TOPOLOGY +PHASE +READY +FAILED +START +END\n"));
-  EXPECT_THAT(r.out, ContainsRegex("exam-1 +5e55aaaa +lab@3 +PROVISIONING +1 +1 +2026-12-01 "
+  EXPECT_THAT(r.out, ContainsRegex("exam-1 +5e55aaaa +lab@3 +PROVISIONING +1/3 +1 +2026-12-01 "
                                    "01:00 UTC +2026-12-01 03:30 UTC\n"));
   EXPECT_THAT(r.out, Not(HasSubstr("exam-0")));
   r = Run({"session", "list", "--all"});
   ASSERT_EQ(r.code, kExitOk) << r.err;
-  EXPECT_THAT(r.out, ContainsRegex("exam-0 +5e55bbbb +lab@3 +ENDED +2 +0 "));
+  EXPECT_THAT(r.out, ContainsRegex("exam-0 +5e55bbbb +lab@3 +ENDED +2/2 +0 "));
 }
 
 TEST_F(SessionTest, EndWaitFollowsToEndedAndPrintsTheReport) {

@@ -49,10 +49,15 @@ std::string Counts(const v1::Session& s) {
   return text;
 }
 
+// "13 files"; "3 files (the sandbox was FAILED ...)" when only the controller's records
+// could be kept; "none: <why>" when nothing could.
 std::string Evidence(const v1::SessionCandidate& c) {
-  if (!c.evidence_error().empty()) return absl::StrCat("none: ", c.evidence_error());
-  if (c.evidence_dir().empty()) return "";
-  return absl::StrCat(c.evidence_files(), " files");
+  if (c.evidence_dir().empty()) {
+    return c.evidence_error().empty() ? "" : absl::StrCat("none: ", c.evidence_error());
+  }
+  std::string text = absl::StrCat(c.evidence_files(), " files");
+  if (!c.evidence_error().empty()) absl::StrAppend(&text, " (", c.evidence_error(), ")");
+  return text;
 }
 
 void PrintCandidates(const v1::Session& s, std::ostream& out) {
@@ -88,7 +93,7 @@ std::string SessionPhaseWord(v1::SessionPhase phase) {
 CandidateCounts CountCandidates(const v1::Session& session) {
   if (session.candidates().empty()) {
     return CandidateCounts{static_cast<int>(session.ready()), static_cast<int>(session.failed()),
-                           0};
+                           static_cast<int>(session.candidate_count())};
   }
   CandidateCounts count;
   count.total = session.candidates_size();

@@ -1,6 +1,8 @@
 // Resetting some nodes of a sandbox, in-process (controller_test_fixture.h): only those get
 // fresh disks and a restart; every node moves to the next generation; bad names change
-// nothing.
+// nothing. A node that fails to come up is replaced the same way, alone.
+#include <atomic>
+
 #include "common/names.h"
 #include "controller/controller_test_fixture.h"
 #include "gmock/gmock.h"
@@ -13,8 +15,31 @@ using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
+// Powers off the first start of every domain whose name ends with `suffix`, as a guest
+// that crashes while booting.
+class FirstBootCrashes : public worker::ForwardingHypervisor {
+ public:
+  FirstBootCrashes(worker::Hypervisor* target, std::string suffix)
+      : ForwardingHypervisor(target), suffix_(std::move(suffix)) {}
+  absl::Status StartDomain(const std::string& name) override {
+    RETURN_IF_ERROR(ForwardingHypervisor::StartDomain(name));
+    if (!name.ends_with(suffix_) || crashed_.exchange(true)) return absl::OkStatus();
+    return ForwardingHypervisor::StopDomain(name);
+  }
+
+ private:
+  const std::string suffix_;
+  std::atomic<bool> crashed_{false};
+};
+
 class NodeResetTest : public ControllerTest {
  protected:
+  std::unique_ptr<worker::Hypervisor> NewWorkerHypervisor() override {
+    if (!crash_storage_once_) return ControllerTest::NewWorkerHypervisor();
+    return std::make_unique<FirstBootCrashes>(&hv_, "-storage");
+  }
+  bool crash_storage_once_ = false;
+
   absl::StatusOr<v1::Sandbox> Reset(const std::string& id, const std::vector<std::string>& nodes) {
     v1::ResetSandboxRequest req;
     req.set_sandbox_id(id);
@@ -70,6 +95,38 @@ TEST_F(NodeResetTest, UnknownOrRepeatedNodesAreRefusedAndNothingIsReset) {
   EXPECT_EQ(now.generation(), 1u);
   EXPECT_EQ(Starts(id, "server"), 1);
   EXPECT_EQ(Starts(id, "storage"), 1);
+}
+
+class NodeRepairTest : public NodeResetTest {
+ protected:
+  void SetUp() override {
+    crash_storage_once_ = true;
+    NodeResetTest::SetUp();
+  }
+};
+
+TEST_F(NodeRepairTest, ANodeThatFailsToComeUpIsReplacedWithoutRebuildingTheOthers) {
+  auto s = Create("mini");
+  ASSERT_OK(s);
+  const std::string id = s->sandbox_id();
+  ASSERT_TRUE(Eventually([&] {
+    v1::Sandbox now = Get(id);
+    return now.phase() == v1::SANDBOX_PHASE_READY || now.phase() == v1::SANDBOX_PHASE_FAILED;
+  })) << Get(id).message();
+  v1::Sandbox ready = Get(id);
+  ASSERT_EQ(ready.phase(), v1::SANDBOX_PHASE_READY) << ready.message();
+  EXPECT_EQ(ready.generation(), 2u) << "the repair is a reset of the failed node";
+  EXPECT_EQ(Starts(id, "storage"), 2);
+  EXPECT_EQ(Starts(id, "server"), 1) << "the node that came up was left running";
+  bool recorded = false;
+  for (const v1::Event& e : Events(id)) {
+    if (e.phase() == v1::SANDBOX_PHASE_RESETTING) {
+      EXPECT_THAT(e.reset_nodes(), ElementsAre("storage"));
+      EXPECT_THAT(e.message(), HasSubstr("failed to come up"));
+      recorded = true;
+    }
+  }
+  EXPECT_TRUE(recorded) << "the replacement is in the sandbox's history";
 }
 
 }  // namespace

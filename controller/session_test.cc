@@ -149,7 +149,10 @@ TEST_F(SessionTest, ASessionRunsFromReadyThroughResetToFrozenEvidenceAndNothingL
             TimeUtil::TimestampToMicroseconds(report.evidence_collected_at()));
   EXPECT_LE(TimeUtil::TimestampToMicroseconds(report.evidence_collected_at()),
             TimeUtil::TimestampToMicroseconds(report.ended_at()));
-  EXPECT_TRUE(std::filesystem::exists(report.evidence_dir() + "/report.json"));
+  std::ifstream report_json(report.evidence_dir() + "/report.json");
+  std::string report_text((std::istreambuf_iterator<char>(report_json)), {});
+  EXPECT_THAT(report_text, HasSubstr("SESSION_PHASE_ENDED"));
+  EXPECT_THAT(report_text, HasSubstr("\"nothing_left\": true"));
 
   const std::map<std::string, absl::Time> paused = recorder_->suspended_at();
   for (const v1::SessionCandidate& c : ended.candidates()) {
@@ -200,6 +203,10 @@ TEST_F(SessionTest, ASessionLargerThanCapacityIsRefusedWithTheNumbersAndCreatesN
   EXPECT_EQ(hv_.domain_count(), 0);
   // The 4 that fit are accepted.
   EXPECT_OK(CreateSession(Request("fits", 4)));
+  ASSERT_OK(Call(&v1::LabController::Stub::ListSessions, list, &sessions));
+  ASSERT_EQ(sessions.sessions_size(), 1);
+  EXPECT_EQ(sessions.sessions(0).candidate_count(), 4u) << "lists say how many, without the list";
+  EXPECT_EQ(sessions.sessions(0).candidates_size(), 0);
 }
 
 TEST_F(SessionTest, AFutureSessionReservesAtOnceAndBuildsNothingBeforeItsLead) {

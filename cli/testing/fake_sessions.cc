@@ -142,6 +142,7 @@ Status FakeSessions::List(const v1::ListSessionsRequest& req, v1::ListSessionsRe
     if (s.phase() == v1::SESSION_PHASE_ENDED && !req.include_ended()) continue;
     v1::Session* listed = resp->add_sessions();
     *listed = s;
+    listed->set_candidate_count(s.candidates_size());
     listed->clear_candidates();
   }
   return Status::OK;

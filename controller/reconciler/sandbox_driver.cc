@@ -1,8 +1,10 @@
 #include "controller/reconciler/sandbox_driver.h"
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/status_macros.h"
 #include "controller/reconciler/background_call.h"
 #include "spdlog/spdlog.h"
@@ -11,8 +13,9 @@ namespace labrack::controller {
 namespace {
 
 constexpr absl::Duration kProgressPoll = absl::Milliseconds(500);
-// A build that ends FAILED on its host (e.g. the worker died half-way) is torn down and
-// built again this many times before the sandbox FAILS.
+// A build that ends FAILED on its host (e.g. the worker died half-way) is repaired this many
+// times before the sandbox FAILS: when some of its nodes came up, only the others are
+// replaced; otherwise it is torn down and built again.
 constexpr int kMaxRebuilds = 1;
 
 uint32_t ReadyNodes(const v1::SandboxStatus& status) {
@@ -172,6 +175,13 @@ absl::Status SandboxDriver::Finish(const v1::Sandbox& sandbox, const v1::Sandbox
         retry = retries_[sandbox.sandbox_id()]++ < kMaxRebuilds;
       }
       if (!retry) return Fail(sandbox, status.message(), &client);
+      std::vector<std::string> failed;
+      for (const v1::NodeStatus& n : status.nodes()) {
+        if (n.phase() != v1::NODE_PHASE_READY) failed.push_back(n.name());
+      }
+      if (!failed.empty() && failed.size() < static_cast<size_t>(status.nodes_size())) {
+        return ReplaceNodes(sandbox, failed, status.message());
+      }
       spdlog::warn("sandbox {} failed on host {} ({}); tearing it down to build it again",
                    sandbox.sandbox_id(), sandbox.host_id(), status.message());
       RETURN_IF_ERROR(client.DestroySandbox(sandbox.sandbox_id()).status());
@@ -190,6 +200,32 @@ absl::Status SandboxDriver::Finish(const v1::Sandbox& sandbox, const v1::Sandbox
     default:
       return absl::UnavailableError(absl::StrCat("host reports ", v1::SandboxPhase_Name(status.phase())));
   }
+}
+
+// The other nodes came up: only the failed ones get fresh disks and a restart, through a
+// reset of those nodes (the next generation), which the session report counts as a reset.
+absl::Status SandboxDriver::ReplaceNodes(const v1::Sandbox& sandbox,
+                                         const std::vector<std::string>& nodes,
+                                         const std::string& reason) {
+  const std::set<std::string> chosen(nodes.begin(), nodes.end());
+  std::string names = absl::StrJoin(nodes, ", ");
+  spdlog::warn("sandbox {}: {} failed to come up on host {} ({}); replacing only {}",
+               sandbox.sandbox_id(), names, sandbox.host_id(), reason,
+               nodes.size() == 1 ? "it" : "them");
+  RETURN_IF_ERROR(Transition(sandbox.sandbox_id(), {sandbox.phase()}, sandbox.generation(),
+                             [&](v1::Sandbox& s) {
+                               s.set_phase(v1::SANDBOX_PHASE_RESETTING);
+                               s.set_generation(s.generation() + 1);
+                               s.clear_reset_nodes();
+                               for (const std::string& n : nodes) s.add_reset_nodes(n);
+                               s.set_message(absl::StrCat("replacing ", names,
+                                                          ", which failed to come up: ", reason));
+                               for (v1::NodeStatus& n : *s.mutable_nodes()) {
+                                 if (chosen.contains(n.name())) n.set_phase(v1::NODE_PHASE_UNSPECIFIED);
+                               }
+                             })
+                      .status());
+  return absl::OkStatus();  // the next pass builds the RESETTING sandbox
 }
 
 absl::Status SandboxDriver::Fail(const v1::Sandbox& sandbox, const std::string& reason,

@@ -11,6 +11,7 @@
 #include <initializer_list>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -31,7 +32,9 @@ class SandboxDriver {
         stopping_(std::move(stopping)) {}
 
   // Takes a SCHEDULED, PROVISIONING or RESETTING sandbox to READY, or to FAILED with the
-  // reason (its objects removed). Returns a retryable error (Unavailable, DeadlineExceeded,
+  // reason (its objects removed). A build that fails on its host is repaired once: nodes
+  // that failed to come up while others did are replaced alone (a reset of those nodes, at
+  // the next generation); otherwise the sandbox is torn down and built again. Returns a retryable error (Unavailable, DeadlineExceeded,
   // Cancelled) when the host could not be reached; the sandbox then keeps its phase.
   absl::Status Build(const std::string& sandbox_id);
   // Takes a DESTROYING sandbox to DESTROYED. A host that is unreachable cannot be asked:
@@ -55,6 +58,8 @@ class SandboxDriver {
                       uint32_t* last_ready);
   absl::Status Finish(const v1::Sandbox& sandbox, const v1::SandboxStatus& status,
                       WorkerClient& client);
+  absl::Status ReplaceNodes(const v1::Sandbox& sandbox, const std::vector<std::string>& nodes,
+                            const std::string& reason);
   absl::Status Fail(const v1::Sandbox& sandbox, const std::string& reason, WorkerClient* client);
 
   Store* const store_;

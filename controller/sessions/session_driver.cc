@@ -273,6 +273,27 @@ absl::StatusOr<bool> SessionDriver::TearDown(const std::vector<v1::Sandbox>& san
   return all_gone;
 }
 
+absl::Status SessionDriver::WriteReport(const v1::Session& session) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(session, &json, options).ok()) {
+    return absl::InternalError(absl::StrCat("session ", session.name(), ": report as JSON"));
+  }
+  const std::string dir = EvidenceDir(session);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  const std::string path = absl::StrCat(dir, "/report.json");
+  std::ofstream out(path + ".partial", std::ios::trunc);
+  out << json;
+  out.close();
+  if (!out) return absl::InternalError(absl::StrCat("write ", path, ".partial failed"));
+  std::filesystem::rename(path + ".partial", path, ec);
+  if (ec) return absl::InternalError(absl::StrCat("rename to ", path, ": ", ec.message()));
+  return absl::OkStatus();
+}
+
 absl::Status SessionDriver::Finish(const v1::Session& session,
                                    const std::vector<v1::Sandbox>& sandboxes) {
   std::vector<std::string> leftovers;
@@ -295,9 +316,11 @@ absl::Status SessionDriver::Finish(const v1::Session& session,
                                        s.sandbox_id(), " (", s.candidate(), "); removed them now"));
     }
   }
+  // The session as it ends, with every candidate's resets; its report.json is written
+  // before the store says ENDED, so an ENDED session always has it.
   ASSIGN_OR_RETURN(v1::Session live, WithLiveStatus(*store_, session, true));
   const absl::Time ended_at = config_->clock();
-  ASSIGN_OR_RETURN(v1::Session ended, store_->UpdateSession(session.session_id(), [&](v1::Session& x) {
+  auto end = [&](v1::Session& x) {
     v1::SessionReport& report = *x.mutable_report();
     *report.mutable_ended_at() = ToProto(ended_at);
     report.set_nothing_left(leftovers.empty());
@@ -308,24 +331,16 @@ absl::Status SessionDriver::Finish(const v1::Session& session,
     x.set_message(leftovers.empty() ? "ended: every sandbox removed, nothing left on the hosts"
                                     : absl::StrCat("ended: ", leftovers.size(),
                                                    " sandboxes could not be confirmed gone"));
-    return absl::OkStatus();
-  }));
-  if (!session.collect_evidence()) return absl::OkStatus();
-  // The report beside the candidates' folders, with each candidate's resets.
-  ASSIGN_OR_RETURN(v1::Session final_view, WithLiveStatus(*store_, ended, true));
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.preserve_proto_field_names = true;
-  std::string json;
-  if (!google::protobuf::util::MessageToJsonString(final_view, &json, options).ok()) {
-    return absl::InternalError("session report: JSON");
+  };
+  if (session.collect_evidence()) {
+    v1::Session final_view = live;
+    end(final_view);
+    RETURN_IF_ERROR(WriteReport(final_view));
   }
-  std::error_code ec;
-  std::filesystem::create_directories(EvidenceDir(session), ec);
-  std::ofstream out(absl::StrCat(EvidenceDir(session), "/report.json"), std::ios::trunc);
-  out << json;
-  if (!out) spdlog::warn("session {}: could not write its report.json", session.name());
-  return absl::OkStatus();
+  return store_->UpdateSession(session.session_id(), [&](v1::Session& x) {
+    end(x);
+    return absl::OkStatus();
+  }).status();
 }
 
 }  // namespace labrack::controller

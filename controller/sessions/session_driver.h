@@ -48,6 +48,8 @@ class SessionDriver {
   absl::Status Collect(const v1::Session& session, const std::vector<v1::Sandbox>& sandboxes);
   absl::StatusOr<bool> TearDown(const std::vector<v1::Sandbox>& sandboxes);
   absl::Status Finish(const v1::Session& session, const std::vector<v1::Sandbox>& sandboxes);
+  // <evidence dir>/report.json, whole or not at all.
+  absl::Status WriteReport(const v1::Session& session);
   // The worker of a sandbox's host, or nullptr when the host is not healthy.
   std::shared_ptr<WorkerClient> WorkerOf(const v1::Sandbox& sandbox);
   absl::StatusOr<std::vector<v1::Sandbox>> SandboxesOf(const v1::Session& session);

@@ -52,6 +52,7 @@ absl::StatusOr<v1::Session> WithLiveStatus(Store& store, v1::Session session, bo
   }
   session.set_ready(ready);
   session.set_failed(failed);
+  session.set_candidate_count(session.candidates_size());
   if (with_resets) session.mutable_report()->set_resets(resets);
   return session;
 }
