@@ -219,5 +219,30 @@ TEST_F(FrozenSandboxTest, RestartedManagerKeepsAFrozenSandboxFrozen) {
               StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
+TEST_F(FrozenSandboxTest, ASandboxFrozenWhileItWaitsToBootNeverStarts) {
+  config_.boot_slots = 2;
+  const v1::SandboxSpec first = Spec();
+  HeldUntilReleased slow(&fake_, DomainName(first.sandbox_id(), ""));
+  Restart(&slow);
+  std::thread a([&] { EXPECT_OK(manager_->CreateSandbox(first, true)); });
+  while (!fake_.DomainDefinition(DomainName(first.sandbox_id(), "server")).ok()) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  const v1::SandboxSpec second = Spec("b0000000-0000-4000-8000-000000000002");
+  absl::StatusOr<v1::SandboxStatus> queued;
+  std::thread b([&] { queued = manager_->CreateSandbox(second, true); });
+  absl::SleepFor(absl::Milliseconds(100));
+  ASSERT_OK(manager_->FreezeSandbox(second.sandbox_id()));  // the session ended meanwhile
+  slow.Release();
+  a.join();
+  b.join();
+  EXPECT_THAT(queued, StatusIs(absl::StatusCode::kAborted, HasSubstr("FROZEN while it waited")));
+  EXPECT_THAT(fake_.DomainDefinition(DomainName(second.sandbox_id(), "server")),
+              StatusIs(absl::StatusCode::kNotFound))
+      << "a guest started after its session ended";
+  ASSERT_OK(manager_->DestroySandbox(first.sandbox_id()));
+  ASSERT_OK(manager_->DestroySandbox(second.sandbox_id()));
+}
+
 }  // namespace
 }  // namespace labrack::worker

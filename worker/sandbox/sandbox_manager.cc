@@ -154,12 +154,18 @@ absl::StatusOr<v1::SandboxStatus> SandboxManager::CreateSandbox(const v1::Sandbo
                                              " was destroyed while it waited to boot"));
     }
     absl::MutexLock op(&entry->op_mu);
-    if (Find(spec.sandbox_id()) != entry) {  // destroyed between its turn and this lock
+    {
+      // Destroyed, or frozen (its session ended), between its turn and this lock: a guest
+      // must not start after that.
+      const bool destroyed = Find(spec.sandbox_id()) != entry;
       absl::MutexLock lock(&entry->mu);
-      ReleaseBootSlots(*entry);
-      entry->setting_up = false;
-      return absl::AbortedError(absl::StrCat("sandbox ", spec.sandbox_id(),
-                                             " was destroyed while it waited to boot"));
+      if (destroyed || entry->phase != v1::SANDBOX_PHASE_PROVISIONING) {
+        ReleaseBootSlots(*entry);
+        entry->setting_up = false;
+        return absl::AbortedError(absl::StrCat(
+            "sandbox ", spec.sandbox_id(), " was ",
+            destroyed ? "destroyed" : v1::SandboxPhase_Name(entry->phase), " while it waited to boot"));
+      }
     }
     absl::Status built = Build(plan);
     if (!built.ok()) {
