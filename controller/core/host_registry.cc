@@ -2,13 +2,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/names.h"
+#include "common/proto_time.h"
 #include "common/status_macros.h"
-#include "google/protobuf/util/time_util.h"
 
 namespace labrack::controller {
 namespace {
-
-using google::protobuf::util::TimeUtil;
 
 absl::Status ValidateAddress(absl::string_view address) {
   if (address.empty() || address.size() > 255) {
@@ -36,7 +34,7 @@ v1::Event HostEvent(v1::EventKind kind, const std::string& host_id, std::string 
 v1::Inventory Observed(const v1::Inventory& inventory, absl::Time now) {
   v1::Inventory copy = inventory;
   absl::Time observed = now - absl::Milliseconds(inventory.age_ms());
-  *copy.mutable_observed_at() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(observed));
+  *copy.mutable_observed_at() = ToTimestamp(observed);
   return copy;
 }
 
@@ -65,7 +63,7 @@ absl::Status HostRegistry::Heartbeat(const v1::HeartbeatRequest& request) {
 }
 
 bool HostRegistry::Healthy(const v1::Host& host) const {
-  absl::Time last = absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(host.last_heartbeat()));
+  absl::Time last = ToTime(host.last_heartbeat());
   return config_->clock() - last <= config_->host_timeout;
 }
 

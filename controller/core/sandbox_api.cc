@@ -7,17 +7,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/names.h"
+#include "common/proto_time.h"
 #include "common/status_macros.h"
 #include "common/topology/topology_validate.h"
 #include "common/uuid.h"
 #include "controller/core/console_password.h"
 #include "controller/core/image_overrides.h"
-#include "google/protobuf/util/time_util.h"
 
 namespace labrack::controller {
 namespace {
-
-using google::protobuf::util::TimeUtil;
 
 constexpr uint32_t kMaxTtlSeconds = 30 * 24 * 3600;
 
@@ -40,7 +38,7 @@ v1::Sandbox NewSandbox(const v1::CreateSandboxRequest& request, const v1::Topolo
   s.set_generation(1);
   s.set_message("waiting for its host to build it");
   *s.mutable_reserved() = NeedsOf(record.topology());
-  *s.mutable_created_at() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(now));
+  *s.mutable_created_at() = ToTimestamp(now);
   for (const v1::Node& node : record.topology().nodes()) s.add_nodes()->set_name(node.name());
   return s;
 }
@@ -126,8 +124,7 @@ absl::StatusOr<v1::Sandbox> SandboxApi::Create(const v1::CreateSandboxRequest& r
   const absl::Time now = config_->clock();
   v1::Sandbox sandbox = NewSandbox(request, record, now);
   if (request.ttl_seconds() > 0) {
-    *sandbox.mutable_expires_at() = TimeUtil::MicrosecondsToTimestamp(
-        absl::ToUnixMicros(now + absl::Seconds(request.ttl_seconds())));
+    *sandbox.mutable_expires_at() = ToTimestamp(now + absl::Seconds(request.ttl_seconds()));
   }
   ASSIGN_OR_RETURN(ConsolePassword password, NewConsolePassword());
   sandbox.set_console_password(password.password);

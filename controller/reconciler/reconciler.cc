@@ -1,22 +1,16 @@
 #include "controller/reconciler/reconciler.h"
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/time_util.h"
+#include "common/proto_time.h"
 #include "spdlog/spdlog.h"
 
 namespace labrack::controller {
 namespace {
 
-using google::protobuf::util::TimeUtil;
-
 constexpr absl::Duration kRetryDelay = absl::Seconds(2);
 // A report must be this much newer than a sandbox's last change before its absence from
 // the report counts: the report may have been assembled just before the change.
 constexpr absl::Duration kReportSlack = absl::Seconds(2);
-
-absl::Time ToTime(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
-}
 
 const v1::SandboxStatus* Reported(const HostRecord& host, const std::string& sandbox_id) {
   for (const v1::SandboxStatus& s : host.inventory.sandboxes()) {
@@ -162,7 +156,7 @@ bool Reconciler::Due(const std::string& key) {
   return it == retry_after_.end() || config_->clock() >= it->second;
 }
 
-void Reconciler::Finished(const std::string& key, const absl::Status& status) {
+void Reconciler::Finished(const std::string& key, const absl::Status& status, bool wake) {
   absl::MutexLock lock(&mu_);
   if (status.ok() || !IsRetryable(status)) {
     retry_after_.erase(key);
@@ -170,7 +164,7 @@ void Reconciler::Finished(const std::string& key, const absl::Status& status) {
     retry_after_[key] = config_->clock() + kRetryDelay;
   }
   if (!status.ok()) spdlog::info("{}: {}", key, status.ToString());
-  wake_ = true;  // the next step (e.g. a destroy that waited for a build) may start now
+  if (wake) wake_ = true;  // the next step (e.g. a destroy that waited for a build) may start now
 }
 
 void Reconciler::StartBuild(const v1::Sandbox& s) {
@@ -190,16 +184,9 @@ void Reconciler::StartSession(const v1::Session& session) {
   if (!Due(key)) return;
   tasks_.TryStart(key, [this, key, id = session.session_id()] {
     absl::StatusOr<bool> changed = sessions_.Advance(id);
-    absl::MutexLock lock(&mu_);
-    if (changed.ok() || !IsRetryable(changed.status())) {
-      retry_after_.erase(key);
-    } else {
-      retry_after_[key] = config_->clock() + kRetryDelay;
-    }
-    if (!changed.ok()) spdlog::info("{}: {}", key, changed.status().ToString());
     // Only a step that did something asks for the next at once; the others wait for the
     // next pass, so a session that waits costs one store read a second.
-    if (changed.ok() && *changed) wake_ = true;
+    Finished(key, changed.status(), changed.ok() && *changed);
   });
 }
 

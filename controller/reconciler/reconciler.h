@@ -55,7 +55,9 @@ class Reconciler {
   void RemoveOrphans(const std::vector<HostRecord>& hosts, const std::set<std::string>& healthy,
                      const std::map<std::string, v1::Sandbox>& known);
   bool Due(const std::string& key);
-  void Finished(const std::string& key, const absl::Status& status);
+  // Records a task's outcome (a retryable failure is tried again after a delay) and, with
+  // `wake`, asks for the next pass at once.
+  void Finished(const std::string& key, const absl::Status& status, bool wake = true);
   void HostEvent(v1::EventKind kind, const std::string& host_id, const std::string& message);
 
   Store* const store_;

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
+#include "controller/core/sandbox_transition.h"
 #include "controller/reconciler/background_call.h"
 #include "spdlog/spdlog.h"
 
@@ -40,17 +41,7 @@ v1::SandboxSpec SpecOf(const v1::Sandbox& sandbox, const v1::Topology& topology)
 absl::StatusOr<v1::Sandbox> SandboxDriver::Transition(
     const std::string& sandbox_id, std::initializer_list<v1::SandboxPhase> from,
     uint64_t generation, const std::function<void(v1::Sandbox&)>& change) {
-  std::vector<v1::SandboxPhase> phases(from);
-  return store_->UpdateSandbox(sandbox_id, [&](v1::Sandbox& s) {
-    if (std::find(phases.begin(), phases.end(), s.phase()) == phases.end() ||
-        s.generation() != generation) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "sandbox ", sandbox_id, " moved on to ", v1::SandboxPhase_Name(s.phase()),
-          " at generation ", s.generation(), "; this step is superseded"));
-    }
-    change(s);
-    return absl::OkStatus();
-  });
+  return TransitionSandbox(*store_, sandbox_id, from, generation, change);
 }
 
 absl::Status SandboxDriver::Build(const std::string& sandbox_id) {

@@ -41,8 +41,7 @@ class SandboxDriver {
   // the sandbox is DESTROYED at once and its leftovers are orphans removed on its return.
   absl::Status Destroy(const std::string& sandbox_id);
 
-  // Writes `change` if the sandbox is still in one of `from` at `generation`;
-  // FailedPrecondition ("superseded") otherwise.
+  // TransitionSandbox (sandbox_transition.h) on this driver's store.
   absl::StatusOr<v1::Sandbox> Transition(const std::string& sandbox_id,
                                          std::initializer_list<v1::SandboxPhase> from,
                                          uint64_t generation,

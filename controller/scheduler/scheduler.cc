@@ -97,4 +97,18 @@ std::vector<std::string> FittingHosts(const std::vector<HostView>& hosts, const 
   return fitting;
 }
 
+v1::Capacity TotalFree(const std::vector<HostView>& hosts, const SchedulerPolicy& policy,
+                       absl::Time now) {
+  v1::Capacity total;
+  for (const HostView& host : hosts) {
+    const FreeCapacity free = FreeOn(host, policy);
+    // Needing nothing, a host is left out only for being drained or silent.
+    if (!Judge(host, free, v1::Capacity(), policy, now).Fits()) continue;
+    total.set_vcpus(total.vcpus() + std::max<int64_t>(free.vcpus, 0));
+    total.set_memory_mib(total.memory_mib() + std::max<int64_t>(free.memory_mib, 0));
+    total.set_disk_mib(total.disk_mib() + std::max<int64_t>(free.disk_mib, 0));
+  }
+  return total;
+}
+
 }  // namespace labrack::controller

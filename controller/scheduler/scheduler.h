@@ -60,6 +60,11 @@ absl::StatusOr<std::string> PickHost(const std::vector<HostView>& hosts,
                                      const SandboxNeeds& needs, const SchedulerPolicy& policy,
                                      absl::Time now);
 
+// What the hosts that take sandboxes now (neither drained nor silent) have left in all, at
+// the policy's overcommit; a host holding more than it offers adds nothing.
+v1::Capacity TotalFree(const std::vector<HostView>& hosts, const SchedulerPolicy& policy,
+                       absl::Time now);
+
 // Every host that could take `needs` now, by the same filter as PickHost.
 std::vector<std::string> FittingHosts(const std::vector<HostView>& hosts,
                                       const SandboxNeeds& needs, const SchedulerPolicy& policy,

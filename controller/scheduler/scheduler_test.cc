@@ -114,6 +114,29 @@ TEST(PickHost, SkipsDrainedHosts) {
   EXPECT_THAT(FittingHosts(hosts, kSmall, kSpread, kNow), ElementsAre("busy"));
 }
 
+TEST(TotalFree, SumsWhatLiveHostsLeaveAtTheOvercommit) {
+  const std::vector<HostView> hosts = {
+      Host(R"pb(host_id: "live"
+                total { vcpus: 16 memory_mib: 32768 disk_mib: 102400 }
+                reserved { vcpus: 8 memory_mib: 8192 disk_mib: 2400 })pb"),
+      Host(R"pb(host_id: "overfull"
+                total { vcpus: 4 memory_mib: 4096 disk_mib: 1000 }
+                reserved { vcpus: 1 memory_mib: 8192 disk_mib: 500 })pb"),
+      Host(R"pb(host_id: "drained"
+                drained: true
+                total { vcpus: 16 memory_mib: 65536 disk_mib: 102400 })pb"),
+      Silent(Host(R"pb(host_id: "silent"
+                       total { vcpus: 16 memory_mib: 65536 disk_mib: 102400 })pb"),
+             absl::Seconds(16)),
+  };
+  // Default overcommit: 4x vCPUs, 1x memory and disk; "overfull" holds more memory than it
+  // has and adds none.
+  const v1::Capacity free = TotalFree(hosts, kSpread, kNow);
+  EXPECT_EQ(free.vcpus(), (16 * 4 - 8) + (4 * 4 - 1));
+  EXPECT_EQ(free.memory_mib(), 32768 - 8192);
+  EXPECT_EQ(free.disk_mib(), (102400 - 2400) + (1000 - 500));
+}
+
 TEST(PickHost, SkipsHostsSilentForLongerThanTheTimeout) {
   const HostView empty = Host(R"pb(host_id: "empty"
                                    total { vcpus: 16 memory_mib: 65536 disk_mib: 102400 })pb");

@@ -54,16 +54,6 @@ class HashedFile {
   uint64_t size_ = 0;
 };
 
-absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message, bool pretty) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = pretty;
-  options.preserve_proto_field_names = true;
-  std::string json;
-  auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
-  if (!status.ok()) return absl::InternalError(std::string(status.message()));
-  return json;
-}
-
 absl::Status AddFile(const fs::path& root, v1::EvidenceFile file, const std::string& content,
                      v1::EvidenceManifest& manifest) {
   ASSIGN_OR_RETURN(HashedFile out, HashedFile::Open(root / file.name()));
@@ -151,6 +141,16 @@ absl::StatusOr<v1::EvidenceManifest> Collect(const EvidenceSource& source, const
 }
 
 }  // namespace
+
+absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message, bool pretty) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = pretty;
+  options.preserve_proto_field_names = true;
+  std::string json;
+  auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
+  if (!status.ok()) return absl::InternalError(std::string(status.message()));
+  return json;
+}
 
 absl::StatusOr<v1::EvidenceManifest> CollectEvidence(const EvidenceSource& source,
                                                      const std::string& dir) {

@@ -31,6 +31,10 @@ struct EvidenceSource {
 absl::StatusOr<v1::EvidenceManifest> CollectEvidence(const EvidenceSource& source,
                                                      const std::string& dir);
 
+// A message as the evidence files hold it: protobuf JSON with the .proto field names,
+// indented when `pretty`, else on one line.
+absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message, bool pretty);
+
 // Checks a folder against its manifest.json: every listed file exists with the listed size
 // and sha256, and no other file is there. DataLoss naming the first mismatch.
 absl::Status VerifyEvidence(const std::string& dir);

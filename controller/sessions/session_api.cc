@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/names.h"
+#include "common/proto_time.h"
 #include "common/status_macros.h"
 #include "common/uuid.h"
 #include "controller/core/console_password.h"
@@ -21,14 +22,6 @@ constexpr uint32_t kMinDurationSeconds = 60;
 constexpr uint32_t kMaxDurationSeconds = 24 * 3600;
 constexpr uint32_t kMaxLeadSeconds = 24 * 3600;
 
-absl::Time ToTime(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
-}
-
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
-}
-
 std::string Describe(const v1::Capacity& c) {
   return absl::StrCat(c.vcpus(), " vCPU, ", c.memory_mib(), " MiB memory, ", c.disk_mib(),
                       " MiB disk");
@@ -40,25 +33,6 @@ v1::Capacity Times(const v1::Capacity& c, uint32_t n) {
   total.set_memory_mib(c.memory_mib() * n);
   total.set_disk_mib(c.disk_mib() * n);
   return total;
-}
-
-// What the hosts that take new sandboxes have free in all, at the policy's overcommit.
-v1::Capacity FreeCapacity(const std::vector<HostRecord>& hosts, const SchedulerPolicy& policy,
-                          absl::Time now) {
-  v1::Capacity free;
-  for (const HostView& h : HostViews(hosts)) {
-    if (h.drained || now - h.last_heartbeat > policy.heartbeat_timeout) continue;
-    auto room = [](double total, double factor, uint64_t reserved) -> uint64_t {
-      double left = total * factor - static_cast<double>(reserved);
-      return left > 0 ? static_cast<uint64_t>(left) : 0;
-    };
-    free.set_vcpus(free.vcpus() + room(h.total.vcpus(), policy.cpu_overcommit, h.reserved.vcpus()));
-    free.set_memory_mib(free.memory_mib() + room(h.total.memory_mib(), policy.memory_overcommit,
-                                                 h.reserved.memory_mib()));
-    free.set_disk_mib(free.disk_mib() +
-                      room(h.total.disk_mib(), policy.disk_overcommit, h.reserved.disk_mib()));
-  }
-  return free;
 }
 
 absl::Status ValidateCreate(const v1::CreateSessionRequest& request) {
@@ -122,14 +96,14 @@ absl::StatusOr<v1::Session> SessionApi::Create(const v1::CreateSessionRequest& r
   session.set_topology(resolved.record.topology().name());
   session.set_topology_version(resolved.record.version());
   *session.mutable_image_overrides() = request.image_overrides();
-  *session.mutable_start_time() = ToProto(start);
-  *session.mutable_end_time() = ToProto(start + absl::Seconds(request.duration_seconds()));
+  *session.mutable_start_time() = ToTimestamp(start);
+  *session.mutable_end_time() = ToTimestamp(start + absl::Seconds(request.duration_seconds()));
   session.set_lead_seconds(request.lead_seconds());
   session.set_collect_evidence(!request.skip_evidence());
   session.set_phase(provision_now ? v1::SESSION_PHASE_PROVISIONING : v1::SESSION_PHASE_WAITING);
   session.set_message(provision_now ? "building every candidate's sandbox"
                                     : "capacity reserved; provisioning starts at start - lead");
-  *session.mutable_created_at() = ToProto(now);
+  *session.mutable_created_at() = ToTimestamp(now);
 
   const v1::Capacity needs = NeedsOf(resolved.snapshot);
   *session.mutable_reserved() = Times(needs, request.candidates_size());
@@ -148,7 +122,7 @@ absl::StatusOr<v1::Session> SessionApi::Create(const v1::CreateSessionRequest& r
     s.set_message(provision_now ? "waiting for its host to build it"
                                 : "capacity reserved; waiting for the session's provisioning");
     *s.mutable_reserved() = needs;
-    *s.mutable_created_at() = ToProto(now);
+    *s.mutable_created_at() = ToTimestamp(now);
     *s.mutable_expires_at() = session.end_time();
     for (const v1::Node& node : resolved.snapshot.nodes()) s.add_nodes()->set_name(node.name());
     ASSIGN_OR_RETURN(ConsolePassword password, NewConsolePassword());
@@ -163,7 +137,7 @@ absl::StatusOr<v1::Session> SessionApi::Create(const v1::CreateSessionRequest& r
   int placed = 0;
   v1::Capacity free_at_start;
   auto place = [&](const std::vector<HostRecord>& hosts) -> absl::StatusOr<std::string> {
-    if (placed == 0) free_at_start = FreeCapacity(hosts, config_->policy, now);
+    if (placed == 0) free_at_start = TotalFree(HostViews(hosts), config_->policy, now);
     absl::StatusOr<std::string> host =
         PickHost(HostViews(hosts), sandbox_needs, config_->policy, config_->clock());
     if (!host.ok() && absl::IsResourceExhausted(host.status())) {

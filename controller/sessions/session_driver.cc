@@ -7,44 +7,30 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/names.h"
+#include "common/proto_time.h"
 #include "common/status_macros.h"
+#include "controller/core/sandbox_transition.h"
 #include "controller/sessions/evidence_collector.h"
 #include "controller/sessions/session_status.h"
-#include "google/protobuf/util/json_util.h"
-#include "google/protobuf/util/time_util.h"
 #include "spdlog/spdlog.h"
 
 namespace labrack::controller {
 namespace {
 
-using google::protobuf::util::TimeUtil;
-
 // At most this many failed candidates are named in a session's message.
 constexpr int kNamedFailures = 3;
 
-absl::Time ToTime(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
-}
-
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
-}
-
-// Moves a sandbox from `from` (at its generation) to `to`; OK and no change when it moved
-// on meanwhile, which the next step sees.
+// Moves a sandbox from the phase and generation it was read at to `to`; OK and no change
+// when it moved on meanwhile, which the next step sees.
 absl::Status Move(Store& store, const v1::Sandbox& sandbox, v1::SandboxPhase to,
                   const std::string& message) {
-  absl::StatusOr<v1::Sandbox> moved =
-      store.UpdateSandbox(sandbox.sandbox_id(), [&](v1::Sandbox& s) {
-        if (s.phase() != sandbox.phase() || s.generation() != sandbox.generation()) {
-          return absl::OkStatus();
-        }
+  absl::StatusOr<v1::Sandbox> moved = TransitionSandbox(
+      store, sandbox.sandbox_id(), {sandbox.phase()}, sandbox.generation(), [&](v1::Sandbox& s) {
         s.set_phase(to);
         s.set_message(message);
         if (to == v1::SANDBOX_PHASE_FROZEN) s.clear_reset_nodes();
-        return absl::OkStatus();
       });
-  return moved.status();
+  return absl::IsFailedPrecondition(moved.status()) ? absl::OkStatus() : moved.status();
 }
 
 bool Built(v1::SandboxPhase p) {
@@ -190,7 +176,7 @@ absl::Status SessionDriver::Freeze(const v1::Session& session,
   }
   const absl::Time frozen_at = config_->clock();
   return store_->UpdateSession(session.session_id(), [&](v1::Session& x) {
-    *x.mutable_report()->mutable_frozen_at() = ToProto(frozen_at);
+    *x.mutable_report()->mutable_frozen_at() = ToTimestamp(frozen_at);
     x.set_message(x.collect_evidence() ? "guests frozen: collecting evidence"
                                        : "guests frozen: tearing down");
     return absl::OkStatus();
@@ -240,7 +226,7 @@ absl::Status SessionDriver::Collect(const v1::Session& session,
   }
   const absl::Time collected_at = config_->clock();
   return store_->UpdateSession(session.session_id(), [&](v1::Session& x) {
-    *x.mutable_report()->mutable_evidence_collected_at() = ToProto(collected_at);
+    *x.mutable_report()->mutable_evidence_collected_at() = ToTimestamp(collected_at);
     x.mutable_report()->set_evidence_dir(root);
     x.set_message("evidence collected: tearing down");
     return absl::OkStatus();
@@ -274,13 +260,7 @@ absl::StatusOr<bool> SessionDriver::TearDown(const std::vector<v1::Sandbox>& san
 }
 
 absl::Status SessionDriver::WriteReport(const v1::Session& session) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.preserve_proto_field_names = true;
-  std::string json;
-  if (!google::protobuf::util::MessageToJsonString(session, &json, options).ok()) {
-    return absl::InternalError(absl::StrCat("session ", session.name(), ": report as JSON"));
-  }
+  ASSIGN_OR_RETURN(std::string json, ToJson(session, true));
   const std::string dir = EvidenceDir(session);
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -322,7 +302,7 @@ absl::Status SessionDriver::Finish(const v1::Session& session,
   const absl::Time ended_at = config_->clock();
   auto end = [&](v1::Session& x) {
     v1::SessionReport& report = *x.mutable_report();
-    *report.mutable_ended_at() = ToProto(ended_at);
+    *report.mutable_ended_at() = ToTimestamp(ended_at);
     report.set_nothing_left(leftovers.empty());
     report.clear_leftovers();
     for (const std::string& line : leftovers) report.add_leftovers(line);

@@ -10,10 +10,6 @@ namespace labrack::controller {
 
 using ::google::protobuf::util::TimeUtil;
 
-google::protobuf::Timestamp ToTimestamp(absl::Time time) {
-  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(time));
-}
-
 int64_t ToUnixMicros(const google::protobuf::Timestamp& timestamp) {
   return TimeUtil::TimestampToMicroseconds(timestamp);
 }

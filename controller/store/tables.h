@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/proto_time.h"
 #include "controller/store/store.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -24,7 +25,6 @@
 namespace labrack::controller {
 
 // --- proto blobs and times (proto_blob.cc)
-google::protobuf::Timestamp ToTimestamp(absl::Time time);
 int64_t ToUnixMicros(const google::protobuf::Timestamp& timestamp);
 // Equal messages give equal bytes (map order fixed), so bytes can be hashed and compared.
 std::string SerializeDeterministic(const google::protobuf::Message& message);
