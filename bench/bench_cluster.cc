@@ -103,6 +103,45 @@ absl::StatusOr<v1::Sandbox> ControllerClient::Create(const std::string& topology
   return s;
 }
 
+absl::StatusOr<v1::Pool> ControllerClient::CreatePool(const std::string& name,
+                                                     const std::string& topology, uint32_t size) {
+  v1::CreatePoolRequest req;
+  req.set_name(name);
+  req.set_topology(topology);
+  req.set_size(size);
+  v1::Pool p;
+  RETURN_IF_ERROR(Call(*stub_, &v1::LabController::Stub::CreatePool, req, &p, interruptible_));
+  return p;
+}
+
+absl::StatusOr<v1::Pool> ControllerClient::GetPool(const std::string& name) {
+  v1::GetPoolRequest req;
+  req.set_name(name);
+  v1::Pool p;
+  RETURN_IF_ERROR(Call(*stub_, &v1::LabController::Stub::GetPool, req, &p, interruptible_));
+  return p;
+}
+
+absl::StatusOr<v1::Pool> ControllerClient::DeletePool(const std::string& name) {
+  v1::DeletePoolRequest req;
+  req.set_name(name);
+  v1::Pool p;
+  RETURN_IF_ERROR(Call(*stub_, &v1::LabController::Stub::DeletePool, req, &p, interruptible_));
+  return p;
+}
+
+absl::StatusOr<v1::Sandbox> ControllerClient::AssignFromPool(const std::string& pool,
+                                                             const std::string& candidate,
+                                                             const std::string& request_id) {
+  v1::AssignFromPoolRequest req;
+  req.set_pool(pool);
+  req.set_candidate(candidate);
+  req.set_request_id(request_id);
+  v1::Sandbox s;
+  RETURN_IF_ERROR(Call(*stub_, &v1::LabController::Stub::AssignFromPool, req, &s, interruptible_));
+  return s;
+}
+
 absl::StatusOr<v1::Sandbox> ControllerClient::Get(const std::string& sandbox_id) {
   v1::GetSandboxRequest req;
   req.set_sandbox_id(sandbox_id);

@@ -35,6 +35,12 @@ class ControllerClient {
   absl::StatusOr<v1::Sandbox> Get(const std::string& sandbox_id);
   absl::StatusOr<v1::Sandbox> Destroy(const std::string& sandbox_id);
   absl::StatusOr<std::vector<v1::Sandbox>> List();
+  absl::StatusOr<v1::Pool> CreatePool(const std::string& name, const std::string& topology,
+                                      uint32_t size);
+  absl::StatusOr<v1::Pool> GetPool(const std::string& name);
+  absl::StatusOr<v1::Pool> DeletePool(const std::string& name);
+  absl::StatusOr<v1::Sandbox> AssignFromPool(const std::string& pool, const std::string& candidate,
+                                             const std::string& request_id);
   v1::LabController::Stub& stub() { return *stub_; }
 
  private:

@@ -90,14 +90,16 @@ Summary Summarize(std::vector<double> values) {
   s.mean /= s.n;
   s.p50 = rank(0.50);
   s.p95 = rank(0.95);
+  s.p99 = rank(0.99);
   s.min = values.front();
   s.max = values.back();
   return s;
 }
 
 std::string FormatSummary(const Summary& s, const std::string& unit, int digits) {
-  return absl::StrFormat("mean %.*f  p50 %.*f  p95 %.*f  min %.*f  max %.*f %s", digits, s.mean,
-                         digits, s.p50, digits, s.p95, digits, s.min, digits, s.max, unit);
+  return absl::StrFormat("mean %.*f  p50 %.*f  p95 %.*f  p99 %.*f  min %.*f  max %.*f %s", digits,
+                         s.mean, digits, s.p50, digits, s.p95, digits, s.p99, digits, s.min, digits,
+                         s.max, unit);
 }
 
 double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }

@@ -48,11 +48,11 @@ class CancelOnInterrupt {
 
 struct Summary {
   int n = 0;
-  double mean = 0, p50 = 0, p95 = 0, min = 0, max = 0;
+  double mean = 0, p50 = 0, p95 = 0, p99 = 0, min = 0, max = 0;
 };
 // Percentiles by nearest rank. All zero for no values.
 Summary Summarize(std::vector<double> values);
-// "mean 1.23  p50 1.20  p95 1.50  min 1.10  max 1.60 ms" with `digits` decimals.
+// "mean 1.23  p50 1.20  p95 1.50  p99 1.58  min 1.10  max 1.60 ms" with `digits` decimals.
 std::string FormatSummary(const Summary& s, const std::string& unit, int digits = 2);
 double Ms(absl::Duration d);
 double Seconds(absl::Duration d);

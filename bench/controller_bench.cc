@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
   LibvirtLatencyOptions libvirt;
   BurstOptions burst;
   GetRateOptions rate;
+  PoolAssignOptions pool;
   int cleanup_pid = 0;
   bool verbose = false;
 
@@ -77,13 +78,20 @@ int main(int argc, char** argv) {
   CLI::App* rate_cmd = app.add_subcommand("get-rate", "3: GetSandbox calls per second (Google Benchmark)");
   rate_cmd->add_option("--min-time", rate.min_time_s, "seconds per thread count")->capture_default_str();
   rate_cmd->allow_extras();  // --benchmark_* flags
-  app.add_subcommand("all", "1a, 3, 1b and 2 in that order, with their defaults");
+  CLI::App* pool_cmd = app.add_subcommand("pool-assign", "4: assignment from a warm pool, real guests");
+  pool_cmd->add_option("--store-members", pool.store_members, "READY sandboxes for the store-only run")
+      ->check(CLI::Range(1, 100000))->capture_default_str();
+  pool_cmd->add_option("--size", pool.size, "the pool's size, and how many are assigned")
+      ->check(CLI::Range(1, 200))->capture_default_str();
+  pool_cmd->add_option("--cpu-overcommit", pool.cpu_overcommit, "vCPUs per host CPU")->capture_default_str();
+  AddSeconds(*pool_cmd, "--ready-timeout", &pool.ready_timeout, "seconds the pool may take to fill");
+  app.add_subcommand("all", "1a, 3, 1b, 2 and 4 in that order, with their defaults");
   CLI::App* cleanup_cmd = app.add_subcommand("cleanup", "remove what a killed run left");
   cleanup_cmd->add_option("--pid", cleanup_pid, "process id of that run")->required();
   CLI11_PARSE(app, argc, argv);
 
   spdlog::set_level(verbose ? spdlog::level::info : spdlog::level::warn);
-  fake.common = libvirt.common = burst.common = rate.common = common;
+  fake.common = libvirt.common = burst.common = rate.common = pool.common = common;
   rate.benchmark_args = rate_cmd->remaining();
   const std::string part = app.get_subcommands().front()->get_name();
   if (part != "cleanup") PrintLoad();
@@ -91,13 +99,15 @@ int main(int argc, char** argv) {
   if (part == "libvirt-latency") return Report("libvirt-latency", RunLibvirtLatency(libvirt));
   if (part == "burst") return Report("burst", RunBurst(burst));
   if (part == "get-rate") return Report("get-rate", RunGetRate(rate));
+  if (part == "pool-assign") return Report("pool-assign", RunPoolAssign(pool));
   if (part == "cleanup") return Report("cleanup", RunCleanup(common, cleanup_pid));
   int code = 0;
   for (const auto& [name, run] : std::initializer_list<std::pair<const char*, std::function<absl::Status()>>>{
            {"fake-latency", [&] { return RunFakeLatency(fake); }},
            {"get-rate", [&] { return RunGetRate(rate); }},
            {"libvirt-latency", [&] { return RunLibvirtLatency(libvirt); }},
-           {"burst", [&] { return RunBurst(burst); }}}) {
+           {"burst", [&] { return RunBurst(burst); }},
+           {"pool-assign", [&] { return RunPoolAssign(pool); }}}) {
     if (name != std::string("fake-latency")) PrintLoad();  // "all" printed it for the first
     code = Report(name, run());
     if (code != 0) break;

@@ -57,6 +57,18 @@ struct GetRateOptions {
 };
 absl::Status RunGetRate(const GetRateOptions& options);
 
+// Part 4: assignment from a warm pool: the store transaction alone over `store_members`
+// READY idle sandboxes, then a pool of `size` one-node sandboxes (real guests) on one
+// all-in-one host: fill time, AssignFromPool latency while it refills, refill time.
+struct PoolAssignOptions {
+  CommonOptions common;
+  int store_members = 1000;
+  int size = 20;
+  double cpu_overcommit = 32;
+  absl::Duration ready_timeout = absl::Seconds(900);
+};
+absl::Status RunPoolAssign(const PoolAssignOptions& options);
+
 // Removes what a run of process `pid` that was killed left: libvirt objects of host
 // bench-<pid>, its pool labrack-bench-<pid> and its temp folders.
 absl::Status RunCleanup(const CommonOptions& options, int pid);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the controller benchmark on this machine: builds labrack_controller_bench, then runs
-# its parts (default: all; or name them: fake-latency get-rate libvirt-latency burst) and
-# writes their output to bench/out/controller-<part>.txt (get-rate also as Google
-# Benchmark JSON). The numbers are summarised by hand in docs/performance.md with the
+# its parts (default: all; or name them: fake-latency get-rate libvirt-latency burst
+# pool-assign) and writes their output to bench/out/controller-<part>.txt (get-rate also as
+# Google Benchmark JSON). The numbers are summarised by hand in docs/performance.md with the
 # machine they came from. The real-guest parts take minutes and need libvirtd and the tiny
 # image. Whatever happens, nothing of the run is left in libvirt or /tmp.
 #
@@ -11,14 +11,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 parts=("$@")
-[[ ${#parts[@]} -gt 0 ]] || parts=(fake-latency get-rate libvirt-latency burst)
+[[ ${#parts[@]} -gt 0 ]] || parts=(fake-latency get-rate libvirt-latency burst pool-assign)
 
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$BUILD_DIR" -j"$(nproc)" --target labrack_controller_bench
 bin="$BUILD_DIR/bin/labrack_controller_bench"
 for part in "${parts[@]}"; do
   case "$part" in
-    libvirt-latency|burst) needs_libvirt=1 ;;
+    libvirt-latency|burst|pool-assign) needs_libvirt=1 ;;
   esac
 done
 if [[ -n ${needs_libvirt:-} ]]; then

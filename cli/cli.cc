@@ -13,6 +13,7 @@
 #include "cli/flags.h"
 #include "cli/host_commands.h"
 #include "cli/image_commands.h"
+#include "cli/pool_commands.h"
 #include "cli/sandbox_commands.h"
 #include "cli/session_commands.h"
 #include "cli/topology_commands.h"
@@ -22,7 +23,7 @@ namespace {
 
 constexpr char kDescription[] =
     "labrackctl: drives labrack-controller (hosts, images, topologies, per-candidate lab "
-    "sandboxes and exam sessions).";
+    "sandboxes, warm pools and exam sessions).";
 
 constexpr char kGlobalOptionsHelp[] =
     "The global options --server, -o/--output and --rpc-timeout work here too; see "
@@ -55,6 +56,7 @@ void BuildApp(CLI::App& app, CommandContext& ctx) {
   AddImageCommands(app, ctx);
   AddTopologyCommands(app, ctx);
   AddSandboxCommands(app, ctx);
+  AddPoolCommands(app, ctx);
   AddSessionCommands(app, ctx);
   app.footer(std::string(kEnvironmentHelp) + "\n" + kExitCodesHelp);
 }

@@ -13,7 +13,7 @@ inline constexpr int kExitError = 1;          // generic or internal error
 inline constexpr int kExitUsage = 2;          // bad flags or arguments
 inline constexpr int kExitNotFound = 3;       // NOT_FOUND: unknown sandbox, host, file...
 inline constexpr int kExitInvalid = 4;        // INVALID_ARGUMENT, FAILED_PRECONDITION
-inline constexpr int kExitUnavailable = 5;    // UNAVAILABLE: controller unreachable
+inline constexpr int kExitUnavailable = 5;    // UNAVAILABLE: unreachable, or not ready yet
 inline constexpr int kExitExhausted = 6;      // RESOURCE_EXHAUSTED: no host fits
 inline constexpr int kExitSandboxFailed = 7;  // the sandbox became FAILED or LOST (--wait)
 inline constexpr int kExitTimeout = 8;        // a deadline passed (--timeout, RPC deadline)
@@ -29,7 +29,8 @@ inline constexpr char kExitCodesHelp[] =
     "  2  usage: bad flags or arguments\n"
     "  3  not found (sandbox, host, topology, file)\n"
     "  4  invalid argument or failed precondition (the message names field and rule)\n"
-    "  5  unavailable: labrack-controller cannot be reached (see --server)\n"
+    "  5  unavailable: labrack-controller cannot be reached (see --server), or what was\n"
+    "     asked for is not ready yet (e.g. no sandbox of the pool is READY); try again\n"
     "  6  resource exhausted: no host has room\n"
     "  7  the sandbox became FAILED or LOST while waiting (session: a candidate's)\n"
     "  8  timeout (--timeout or an RPC deadline)\n"

@@ -136,4 +136,10 @@ std::string FormatCapacity(const v1::Capacity& capacity) {
 
 std::string ShortId(absl::string_view id) { return std::string(id.substr(0, 8)); }
 
+void PrintField(std::ostream& out, const std::string& name, const std::string& value,
+                size_t width, const std::string& indent) {
+  out << indent << name << std::string(name.size() < width ? width - name.size() : 1, ' ')
+      << (value.empty() ? "-" : value) << "\n";
+}
+
 }  // namespace labrack::cli

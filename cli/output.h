@@ -64,6 +64,12 @@ std::string FormatCapacity(const v1::Capacity& capacity);
 // The first 8 characters of an id, as sandboxes are named in progress lines.
 std::string ShortId(absl::string_view id);
 
+// One "Name:        value" line of a details view, the value in column `width` (after
+// `indent`); "-" for an empty value.
+inline constexpr size_t kFieldWidth = 13;
+void PrintField(std::ostream& out, const std::string& name, const std::string& value,
+                size_t width = kFieldWidth, const std::string& indent = "");
+
 }  // namespace labrack::cli
 
 #endif  // LABRACK_CLI_OUTPUT_H_

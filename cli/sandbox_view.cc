@@ -31,11 +31,6 @@ std::string Phase(const v1::Sandbox& s) {
   return phase;
 }
 
-void PrintField(std::ostream& out, const std::string& name, const std::string& value) {
-  out << name << std::string(name.size() < 13 ? 13 - name.size() : 1, ' ')
-      << (value.empty() ? "-" : value) << "\n";
-}
-
 void PrintNodes(const v1::Sandbox& s, std::ostream& out) {
   Table nodes({"NODE", "PHASE", "ADDRESSES", "DOMAIN", "MESSAGE"});
   for (const v1::NodeStatus& n : s.nodes()) {
@@ -78,6 +73,11 @@ void PrintSandboxDetails(const v1::Sandbox& s, absl::Time now, std::ostream& out
   PrintField(out, "Host:", s.host_id());
   PrintField(out, "Generation:", absl::StrCat(s.generation()));
   PrintField(out, "Session:", s.session_id());
+  if (!s.pool().empty()) PrintField(out, "Pool:", absl::StrCat(s.pool(), " (idle)"));
+  if (!s.assigned_from_pool().empty()) {
+    PrintField(out, "From pool:", absl::StrCat(s.assigned_from_pool(), ", assigned ",
+                                               FormatTime(s.assigned_at(), now)));
+  }
   PrintField(out, "Reserved:", FormatCapacity(s.reserved()));
   PrintField(out, "Request id:", s.request_id());
   PrintField(out, "Created:", FormatTime(s.created_at(), now));

@@ -40,6 +40,7 @@ struct SessionOptions {
   absl::Duration lead = absl::Minutes(15);
   std::vector<std::string> image_overrides;
   bool no_evidence = false;
+  std::string pool;
   std::string request_id;
   // list
   bool all = false;
@@ -99,6 +100,7 @@ absl::StatusOr<v1::CreateSessionRequest> CreateRequest(CommandContext& ctx,
   req.set_duration_seconds(duration);
   req.set_lead_seconds(lead);
   req.set_skip_evidence(o.no_evidence);
+  req.set_pool(o.pool);
   req.set_request_id(o.request_id.empty() ? NewUuid4() : o.request_id);
   return req;
 }
@@ -216,6 +218,9 @@ void AddCreate(CLI::App& group, CommandContext& ctx) {
                          "debian-server=tiny (repeatable)");
   cmd->add_flag("--no-evidence", o->no_evidence,
                 "keep no evidence: sandboxes are destroyed at the end without being collected");
+  cmd->add_option("--pool", o->pool,
+                  "hand READY sandboxes of this warm pool (same topology) to candidates first; "
+                  "the rest are built");
   cmd->add_option("--request-id", o->request_id,
                   "idempotency key: a second create with it returns the first one's session "
                   "(default: a random UUID)");

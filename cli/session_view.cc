@@ -13,14 +13,6 @@
 namespace labrack::cli {
 namespace {
 
-constexpr size_t kFieldWidth = 13;
-
-void PrintField(std::ostream& out, const std::string& name, const std::string& value,
-                size_t width = kFieldWidth, const std::string& indent = "") {
-  out << indent << name << std::string(name.size() < width ? width - name.size() : 1, ' ')
-      << (value.empty() ? "-" : value) << "\n";
-}
-
 bool IsSet(const google::protobuf::Timestamp& ts) { return ts.seconds() != 0 || ts.nanos() != 0; }
 
 std::string ShortTime(const google::protobuf::Timestamp& ts) {
@@ -138,6 +130,7 @@ void PrintSessionDetails(const v1::Session& s, absl::Time now, std::ostream& out
   if (!s.message().empty()) PrintField(out, "Message:", s.message());
   PrintField(out, "Topology:", absl::StrCat(s.topology(), "@", s.topology_version()));
   if (!s.image_overrides().empty()) PrintField(out, "Overrides:", Overrides(s));
+  if (!s.pool().empty()) PrintField(out, "Pool:", s.pool());
   PrintField(out, "Start:", FormatTimeAround(s.start_time(), now));
   PrintField(out, "End:", FormatTimeAround(s.end_time(), now));
   PrintField(out, "Lead:", Lead(s));

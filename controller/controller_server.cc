@@ -64,9 +64,21 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
                                                [reconciler](const std::string&) { reconciler->Wake(); });
   c->sessions_ = std::make_unique<SessionApi>(c->store_.get(), c->topologies_.get(), config,
                                               [reconciler] { reconciler->Wake(); });
-  ServiceParts parts{c->store_.get(),      c->hosts_.get(),     c->images_.get(),
-                     c->topologies_.get(), c->sandboxes_.get(), c->sessions_.get(),
-                     c->workers_.get(),    [reconciler] { reconciler->Wake(); }};
+  c->pools_ = std::make_unique<PoolApi>(c->store_.get(), c->topologies_.get(), config,
+                                        [reconciler] { reconciler->Wake(); });
+  c->pool_driver_ = std::make_unique<PoolDriver>(c->store_.get(), c->topologies_.get(),
+                                                 c->sandboxes_.get());
+  reconciler->SetPoolDriver(c->pool_driver_.get());
+  ServiceParts parts;
+  parts.store = c->store_.get();
+  parts.hosts = c->hosts_.get();
+  parts.images = c->images_.get();
+  parts.topologies = c->topologies_.get();
+  parts.sandboxes = c->sandboxes_.get();
+  parts.sessions = c->sessions_.get();
+  parts.pools = c->pools_.get();
+  parts.workers = c->workers_.get();
+  parts.on_host_registered = [reconciler] { reconciler->Wake(); };
   c->service_ = std::make_unique<ControllerService>(std::move(parts));
 
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

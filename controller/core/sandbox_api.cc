@@ -56,6 +56,18 @@ absl::StatusOr<v1::Sandbox> Replay(const v1::CreateSandboxRequest& request,
 
 }  // namespace
 
+void MarkForDestroy(v1::Sandbox& s) {
+  if (s.phase() == v1::SANDBOX_PHASE_DESTROYED || s.phase() == v1::SANDBOX_PHASE_DESTROYING) return;
+  if (s.phase() == v1::SANDBOX_PHASE_FAILED) {
+    // A failed sandbox was already torn down on its host and reserves nothing; leftovers,
+    // if any, are orphans that the reconciler removes.
+    s.set_phase(v1::SANDBOX_PHASE_DESTROYED);
+    return;
+  }
+  s.set_phase(v1::SANDBOX_PHASE_DESTROYING);
+  s.set_message("removing its guests, networks and disks");
+}
+
 absl::Status ValidateRequestId(const std::string& id) {
   if (id.size() > 64) return absl::InvalidArgumentError("request_id: at most 64 characters");
   for (char c : id) {
@@ -101,8 +113,26 @@ absl::Status ValidateLabels(const google::protobuf::Map<std::string, std::string
 }
 
 absl::StatusOr<v1::Sandbox> SandboxApi::Create(const v1::CreateSandboxRequest& request) {
-  RETURN_IF_ERROR(ValidateObjectName("topology", request.topology()));
   RETURN_IF_ERROR(ValidateCandidateId("candidate", request.candidate()));
+  return CreateWith(request, nullptr);
+}
+
+absl::StatusOr<v1::Sandbox> SandboxApi::CreateInPool(const v1::CreateSandboxRequest& request,
+                                                     const std::string& pool,
+                                                     const std::string& spec) {
+  if (!request.candidate().empty()) {
+    return absl::InvalidArgumentError("candidate: a pool's idle sandbox has none");
+  }
+  return CreateWith(request, [&](v1::Sandbox& s) {
+    s.set_pool(pool);
+    s.set_pool_spec(spec);
+    s.set_message(absl::StrCat("built for pool ", pool));
+  });
+}
+
+absl::StatusOr<v1::Sandbox> SandboxApi::CreateWith(const v1::CreateSandboxRequest& request,
+                                                   const std::function<void(v1::Sandbox&)>& extra) {
+  RETURN_IF_ERROR(ValidateObjectName("topology", request.topology()));
   RETURN_IF_ERROR(ValidateLabels(request.labels()));
   RETURN_IF_ERROR(ValidateRequestId(request.request_id()));
   // A repeat is answered before looking at what may have changed since the first create
@@ -123,6 +153,7 @@ absl::StatusOr<v1::Sandbox> SandboxApi::Create(const v1::CreateSandboxRequest& r
   const v1::Topology& snapshot = resolved.snapshot;
   const absl::Time now = config_->clock();
   v1::Sandbox sandbox = NewSandbox(request, record, now);
+  if (extra) extra(sandbox);
   if (request.ttl_seconds() > 0) {
     *sandbox.mutable_expires_at() = ToTimestamp(now + absl::Seconds(request.ttl_seconds()));
   }
@@ -158,6 +189,12 @@ absl::StatusOr<std::vector<v1::Sandbox>> SandboxApi::List(const v1::ListSandboxe
   RETURN_IF_ERROR(ValidateLabels(request.labels()));
   filter.host_id = request.host_id();
   filter.candidate = request.candidate();
+  if (!request.pool().empty()) RETURN_IF_ERROR(ValidateSessionName("pool", request.pool()));
+  filter.pool = request.pool();
+  if (!request.session_id().empty()) {
+    RETURN_IF_ERROR(ValidateCandidateId("session_id", request.session_id()));
+  }
+  filter.session_id = request.session_id();
   filter.labels = {request.labels().begin(), request.labels().end()};
   filter.include_destroyed =
       request.include_destroyed() || request.phase() == v1::SANDBOX_PHASE_DESTROYED;
@@ -203,17 +240,7 @@ absl::StatusOr<v1::Sandbox> SandboxApi::Reset(const std::string& sandbox_id,
 absl::StatusOr<v1::Sandbox> SandboxApi::Destroy(const std::string& sandbox_id) {
   RETURN_IF_ERROR(Get(sandbox_id).status());
   ASSIGN_OR_RETURN(v1::Sandbox s, store_->UpdateSandbox(sandbox_id, [](v1::Sandbox& s) {
-    if (s.phase() == v1::SANDBOX_PHASE_DESTROYED || s.phase() == v1::SANDBOX_PHASE_DESTROYING) {
-      return absl::OkStatus();
-    }
-    if (s.phase() == v1::SANDBOX_PHASE_FAILED) {
-      // A failed sandbox was already torn down on its host and reserves nothing; leftovers,
-      // if any, are orphans that the reconciler removes.
-      s.set_phase(v1::SANDBOX_PHASE_DESTROYED);
-      return absl::OkStatus();
-    }
-    s.set_phase(v1::SANDBOX_PHASE_DESTROYING);
-    s.set_message("removing its guests, networks and disks");
+    MarkForDestroy(s);
     return absl::OkStatus();
   }));
   wake_(sandbox_id);

@@ -29,6 +29,10 @@ class SandboxApi {
   // topology; InvalidArgument for bad names, labels or overrides; FailedPrecondition for an
   // image never imported; ResourceExhausted with needed and free capacity when no host fits.
   absl::StatusOr<v1::Sandbox> Create(const v1::CreateSandboxRequest& request);
+  // As Create, for an idle sandbox of a warm pool: `pool` and `pool_spec` are set, and
+  // the request carries no candidate.
+  absl::StatusOr<v1::Sandbox> CreateInPool(const v1::CreateSandboxRequest& request,
+                                           const std::string& pool, const std::string& spec);
   absl::StatusOr<v1::Sandbox> Get(const std::string& sandbox_id);
   absl::StatusOr<std::vector<v1::Sandbox>> List(const v1::ListSandboxesRequest& request);
   // RESETTING at generation + 1. FailedPrecondition unless READY (RESETTING: returned as is).
@@ -39,11 +43,18 @@ class SandboxApi {
   absl::StatusOr<v1::Sandbox> Destroy(const std::string& sandbox_id);
 
  private:
+  absl::StatusOr<v1::Sandbox> CreateWith(const v1::CreateSandboxRequest& request,
+                                         const std::function<void(v1::Sandbox&)>& extra);
+
   Store* const store_;
   TopologyCatalog* const topologies_;
   const ControllerConfig* const config_;
   const std::function<void(const std::string&)> wake_;
 };
+
+// What a destroy writes: DESTROYING, or DESTROYED for a FAILED sandbox (its host tore it
+// down already); DESTROYING and DESTROYED stay as they are.
+void MarkForDestroy(v1::Sandbox& sandbox);
 
 // InvalidArgument naming request_id unless it is at most 64 of [A-Za-z0-9._-] (or empty).
 absl::Status ValidateRequestId(const std::string& id);

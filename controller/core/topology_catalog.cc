@@ -1,9 +1,11 @@
 #include "controller/core/topology_catalog.h"
 
 #include <map>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "common/names.h"
+#include "common/sha256.h"
 #include "common/status_macros.h"
 #include "common/topology/topology_validate.h"
 #include "google/protobuf/util/time_util.h"
@@ -44,6 +46,25 @@ absl::Status TopologyCatalog::Check(const v1::Topology& topology) const {
     return NeverImported(absl::StrCat("nodes[", node.name(), "].image"), node.image());
   }
   return absl::OkStatus();
+}
+
+std::string TopologyCatalog::Spec(const v1::TopologyRecord& record,
+                                  const v1::Topology& effective) const {
+  Sha256 digest;
+  digest.Update(absl::StrCat("topology ", record.topology().name(), " ", record.sha256(), "\n"));
+  std::set<std::string> images;
+  for (const v1::Node& node : effective.nodes()) images.insert(node.image());
+  for (const std::string& image : images) {
+    digest.Update(absl::StrCat("image ", image));
+    absl::StatusOr<worker::CachedImage> cached = images_->Lookup(image);
+    if (cached.ok()) {
+      for (const v1::ImageArtifact& a : cached->manifest.artifacts()) {
+        digest.Update(absl::StrCat(" ", a.sha256()));
+      }
+    }
+    digest.Update("\n");
+  }
+  return digest.HexDigest();
 }
 
 absl::StatusOr<v1::Topology> TopologyCatalog::Override(const v1::Topology& topology,

@@ -34,6 +34,10 @@ class TopologyCatalog {
   // it changed).
   absl::StatusOr<v1::TopologyRecord> Apply(const v1::Topology& topology,
                                            const ImageOverrides& overrides = {});
+  // A digest of what a sandbox of `record` is built of: the topology version's sha256 and,
+  // for every image `effective` (the record with overrides applied) runs, the sha256 of its
+  // artifacts as imported now. Changes when the topology or one of its images does.
+  std::string Spec(const v1::TopologyRecord& record, const v1::Topology& effective) const;
   // NotFound, with a hint to apply it, for an unknown name or version.
   absl::StatusOr<v1::TopologyRecord> Get(const std::string& name, uint64_t version);
   absl::StatusOr<std::vector<v1::TopologyRecord>> List();

@@ -98,6 +98,10 @@ void Reconciler::RunOnce() {
   absl::StatusOr<std::vector<v1::Session>> sessions = store_->ListSessions(false);
   if (!sessions.ok()) return spdlog::error("reconciler: {}", sessions.status().ToString());
   for (const v1::Session& session : *sessions) StartSession(session);
+  if (pools_ == nullptr) return;
+  absl::StatusOr<std::vector<v1::Pool>> pools = store_->ListPools();
+  if (!pools.ok()) return spdlog::error("reconciler: {}", pools.status().ToString());
+  for (const v1::Pool& pool : *pools) StartPool(pool);
 }
 
 std::set<std::string> Reconciler::CheckHosts(const std::vector<HostRecord>& hosts, bool grace) {
@@ -186,6 +190,15 @@ void Reconciler::StartSession(const v1::Session& session) {
     absl::StatusOr<bool> changed = sessions_.Advance(id);
     // Only a step that did something asks for the next at once; the others wait for the
     // next pass, so a session that waits costs one store read a second.
+    Finished(key, changed.status(), changed.ok() && *changed);
+  });
+}
+
+void Reconciler::StartPool(const v1::Pool& pool) {
+  std::string key = absl::StrCat("pool/", pool.name());
+  if (!Due(key)) return;
+  tasks_.TryStart(key, [this, key, name = pool.name()] {
+    absl::StatusOr<bool> changed = pools_->Advance(name);
     Finished(key, changed.status(), changed.ok() && *changed);
   });
 }

@@ -3,7 +3,8 @@
 // in a transitional phase forward (also after any restart), marks the sandboxes of a
 // silent host LOST and restores them when it returns, fails READY sandboxes whose guests
 // vanished, destroys sandboxes past their expiry, removes objects a host holds that the
-// store does not know (orphans), and moves every session on (session_driver.h).
+// store does not know (orphans), moves every session on (session_driver.h) and keeps every
+// warm pool at its size (pool_driver.h).
 // Passes run every reconcile_interval and on Wake(). Thread-safe.
 #ifndef LABRACK_CONTROLLER_RECONCILER_RECONCILER_H_
 #define LABRACK_CONTROLLER_RECONCILER_RECONCILER_H_
@@ -20,6 +21,7 @@
 #include "controller/reconciler/image_distribution.h"
 #include "controller/reconciler/sandbox_driver.h"
 #include "controller/reconciler/task_runner.h"
+#include "controller/pools/pool_driver.h"
 #include "controller/sessions/session_driver.h"
 #include "controller/store/store.h"
 #include "controller/workers/worker_client.h"
@@ -32,6 +34,9 @@ class Reconciler {
              ImageDistributor* images, const ControllerConfig* config);
   ~Reconciler() { Stop(); }
 
+  // The pools' driver, which needs the sandbox API the controller builds after the
+  // reconciler. Call before Start(); without it pools are not looked after.
+  void SetPoolDriver(PoolDriver* pools) { pools_ = pools; }
   // Starts the loop thread.
   void Start();
   // Ends the loop and waits for running tasks (they give up their waits promptly).
@@ -48,6 +53,7 @@ class Reconciler {
   void StartBuild(const v1::Sandbox& sandbox);
   void StartDestroy(const v1::Sandbox& sandbox);
   void StartSession(const v1::Session& session);
+  void StartPool(const v1::Pool& pool);
   void Expire(const v1::Sandbox& sandbox);
   void MarkLost(const v1::Sandbox& sandbox);
   void Restore(const v1::Sandbox& sandbox, const HostRecord& host);
@@ -67,6 +73,7 @@ class Reconciler {
   TaskRunner tasks_;
   SandboxDriver driver_;
   SessionDriver sessions_;
+  PoolDriver* pools_ = nullptr;
 
   absl::Mutex mu_;
   bool wake_ ABSL_GUARDED_BY(mu_) = false;

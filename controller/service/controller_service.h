@@ -9,6 +9,7 @@
 #include "controller/core/host_registry.h"
 #include "controller/core/sandbox_api.h"
 #include "controller/core/topology_catalog.h"
+#include "controller/pools/pool_api.h"
 #include "controller/sessions/session_api.h"
 #include "controller/store/store.h"
 #include "controller/workers/worker_client.h"
@@ -25,6 +26,7 @@ struct ServiceParts {
   TopologyCatalog* topologies = nullptr;
   SandboxApi* sandboxes = nullptr;
   SessionApi* sessions = nullptr;
+  PoolApi* pools = nullptr;
   WorkerDirectory* workers = nullptr;
   // Called when a host (re)registers, so LOST sandboxes are looked at at once.
   std::function<void()> on_host_registered;
@@ -97,6 +99,19 @@ class ControllerService final : public v1::LabController::CallbackService {
                                        const v1::EndSessionRequest* req, v1::Session* resp) override;
   grpc::ServerWriteReactor<v1::Session>* WatchSession(grpc::CallbackServerContext* ctx,
                                                       const v1::GetSessionRequest* req) override;
+
+  grpc::ServerUnaryReactor* CreatePool(grpc::CallbackServerContext* ctx,
+                                       const v1::CreatePoolRequest* req, v1::Pool* resp) override;
+  grpc::ServerUnaryReactor* GetPool(grpc::CallbackServerContext* ctx,
+                                    const v1::GetPoolRequest* req, v1::Pool* resp) override;
+  grpc::ServerUnaryReactor* ListPools(grpc::CallbackServerContext* ctx,
+                                      const v1::ListPoolsRequest* req,
+                                      v1::ListPoolsResponse* resp) override;
+  grpc::ServerUnaryReactor* DeletePool(grpc::CallbackServerContext* ctx,
+                                       const v1::DeletePoolRequest* req, v1::Pool* resp) override;
+  grpc::ServerUnaryReactor* AssignFromPool(grpc::CallbackServerContext* ctx,
+                                           const v1::AssignFromPoolRequest* req,
+                                           v1::Sandbox* resp) override;
 
  private:
   ServiceParts parts_;

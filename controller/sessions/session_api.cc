@@ -39,6 +39,7 @@ absl::Status ValidateCreate(const v1::CreateSessionRequest& request) {
   RETURN_IF_ERROR(ValidateSessionName("name", request.name()));
   RETURN_IF_ERROR(ValidateObjectName("topology", request.topology()));
   RETURN_IF_ERROR(ValidateRequestId(request.request_id()));
+  if (!request.pool().empty()) RETURN_IF_ERROR(ValidateSessionName("pool", request.pool()));
   if (request.candidates().empty() || request.candidates_size() > kMaxSessionCandidates) {
     return absl::InvalidArgumentError(
         absl::StrCat("candidates: 1 to ", kMaxSessionCandidates, " are needed, not ",
@@ -100,6 +101,7 @@ absl::StatusOr<v1::Session> SessionApi::Create(const v1::CreateSessionRequest& r
   *session.mutable_end_time() = ToTimestamp(start + absl::Seconds(request.duration_seconds()));
   session.set_lead_seconds(request.lead_seconds());
   session.set_collect_evidence(!request.skip_evidence());
+  session.set_pool(request.pool());
   session.set_phase(provision_now ? v1::SESSION_PHASE_PROVISIONING : v1::SESSION_PHASE_WAITING);
   session.set_message(provision_now ? "building every candidate's sandbox"
                                     : "capacity reserved; provisioning starts at start - lead");

@@ -10,24 +10,24 @@
 namespace labrack::controller {
 namespace {
 
-// Parameters ?1..?11 in the order BindSandbox binds them.
+// Parameters ?1..?13 in the order BindSandbox binds them.
 constexpr char kInsertSandbox[] = R"sql(
 INSERT INTO sandboxes (sandbox_id, request_id, host_id, phase, candidate, created_at_us,
                        reserved_vcpus, reserved_memory_mib, reserved_disk_mib, sandbox,
-                       session_id)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                       session_id, pool, assign_request_id)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
 )sql";
 
 constexpr char kUpdateSandbox[] = R"sql(
 UPDATE sandboxes SET request_id = ?2, host_id = ?3, phase = ?4, candidate = ?5,
   created_at_us = ?6, reserved_vcpus = ?7, reserved_memory_mib = ?8, reserved_disk_mib = ?9,
-  sandbox = ?10, session_id = ?11
+  sandbox = ?10, session_id = ?11, pool = ?12, assign_request_id = ?13
 WHERE sandbox_id = ?1
 )sql";
 
 // One static statement for every filter: ?1 is the phase asked for or -1, ?2 whether to
-// include DESTROYED (?3) when no phase is asked for, ?4 the host, ?5 the candidate and ?6 the
-// session ('' for any). Labels are matched on the parsed protos. Fine for the thousands of rows one
+// include DESTROYED (?3) when no phase is asked for, ?4 the host, ?5 the candidate, ?6 the
+// session and ?7 the pool ('' for any). Labels are matched on the parsed protos. Fine for the thousands of rows one
 // controller holds; split by filter if it ever shows in a profile.
 constexpr char kQuerySandboxes[] = R"sql(
 SELECT sandbox FROM sandboxes
@@ -36,6 +36,7 @@ WHERE (?1 < 0 OR phase = ?1)
   AND (?4 = '' OR host_id = ?4)
   AND (?5 = '' OR candidate = ?5)
   AND (?6 = '' OR session_id = ?6)
+  AND (?7 = '' OR pool = ?7)
 ORDER BY created_at_us, rowid
 )sql";
 
@@ -50,7 +51,9 @@ void BindSandbox(Statement& statement, const v1::Sandbox& sandbox) {
       .BindUint(8, sandbox.reserved().memory_mib())
       .BindUint(9, sandbox.reserved().disk_mib())
       .BindBlob(10, SerializeDeterministic(sandbox))
-      .BindText(11, sandbox.session_id());
+      .BindText(11, sandbox.session_id())
+      .BindText(12, sandbox.pool())
+      .BindTextOrNull(13, sandbox.assign_request_id());
 }
 
 bool HasLabels(const v1::Sandbox& sandbox, const std::map<std::string, std::string>& labels) {
@@ -109,7 +112,8 @@ absl::StatusOr<std::vector<v1::Sandbox>> QuerySandboxes(sqlite3* db, const Sandb
       .BindInt(3, v1::SANDBOX_PHASE_DESTROYED)
       .BindText(4, filter.host_id)
       .BindText(5, filter.candidate)
-      .BindText(6, filter.session_id);
+      .BindText(6, filter.session_id)
+      .BindText(7, filter.pool);
   ASSIGN_OR_RETURN(std::vector<v1::Sandbox> sandboxes,
                    ReadBlobs<v1::Sandbox>(select, "list sandboxes"));
   if (filter.labels.empty()) return sandboxes;

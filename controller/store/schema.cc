@@ -80,6 +80,21 @@ CREATE TABLE sessions (
 CREATE UNIQUE INDEX sessions_live_name ON sessions (name) WHERE phase <> 5;
 CREATE INDEX sessions_by_name ON sessions (name, created_at_us);
 )sql",
+    // 3: warm pools; a sandbox knows the pool it waits in and the assign that took it out.
+    R"sql(
+ALTER TABLE sandboxes ADD COLUMN pool TEXT NOT NULL DEFAULT '';
+ALTER TABLE sandboxes ADD COLUMN assign_request_id TEXT;  -- NULL unless handed out
+CREATE INDEX sandboxes_by_pool ON sandboxes (pool, phase, created_at_us) WHERE pool <> '';
+CREATE UNIQUE INDEX sandboxes_by_assign_request ON sandboxes (assign_request_id)
+  WHERE assign_request_id IS NOT NULL;
+
+CREATE TABLE pools (
+  name TEXT NOT NULL PRIMARY KEY,
+  request_id TEXT UNIQUE,  -- NULL when the create carried none
+  created_at_us INTEGER NOT NULL,
+  pool BLOB NOT NULL
+) STRICT;
+)sql",
 };
 
 absl::StatusOr<int> UserVersion(sqlite3* db) {

@@ -292,7 +292,15 @@ absl::StatusOr<v1::Session> SqliteStore::CreateSessionInTransaction(
   if (!created.has_created_at()) *created.mutable_created_at() = ToTimestamp(now);
   *created.mutable_updated_at() = ToTimestamp(now);
   RETURN_IF_ERROR(InsertSession(db, created));
+  std::optional<v1::Pool> pool;
+  if (!session.pool().empty()) {
+    ASSIGN_OR_RETURN(pool, OpenPoolForSession(session));
+  }
   for (const v1::Sandbox& sandbox : sandboxes) {
+    if (pool.has_value()) {
+      ASSIGN_OR_RETURN(bool drawn, DrawForSession(*pool, sandbox, created, seq));
+      if (drawn) continue;
+    }
     // Read again for each: the sums include the sandboxes inserted just before.
     ASSIGN_OR_RETURN(std::vector<HostRecord> hosts, ReadHosts(db, ""));
     ASSIGN_OR_RETURN(std::string host_id, place(hosts));
@@ -306,6 +314,11 @@ absl::StatusOr<v1::Session> SqliteStore::CreateSessionInTransaction(
     *placed.mutable_updated_at() = ToTimestamp(now);
     RETURN_IF_ERROR(InsertSandbox(db, placed, topology));
     ASSIGN_OR_RETURN(*seq, InsertEvent(db, PhaseEvent(placed), now));
+  }
+  if (pool.has_value()) {
+    RETURN_IF_ERROR(UpdatePoolRow(db, *pool));
+    // The candidates' entries now name the sandboxes drawn from the pool.
+    RETURN_IF_ERROR(UpdateSessionRow(db, created));
   }
   ASSIGN_OR_RETURN(*seq, InsertEvent(db, SessionPhaseEvent(created), now));
   return created;

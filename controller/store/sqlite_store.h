@@ -79,6 +79,14 @@ class SqliteStore : public Store {
   absl::StatusOr<v1::Session> UpdateSession(const std::string& session_id,
                                             const SessionMutateFn& mutate) override;
 
+  absl::StatusOr<v1::Pool> CreatePool(const v1::Pool& pool) override;
+  absl::StatusOr<v1::Pool> GetPool(const std::string& name) override;
+  absl::StatusOr<std::vector<v1::Pool>> ListPools() override;
+  absl::StatusOr<v1::Pool> UpdatePool(const std::string& name,
+                                      const std::function<absl::Status(v1::Pool&)>& mutate) override;
+  absl::Status RemovePool(const std::string& name) override;
+  absl::StatusOr<v1::Sandbox> AssignFromPool(const PoolAssignment& assignment) override;
+
   absl::StatusOr<uint64_t> AppendEvent(const v1::Event& event) override;
   absl::StatusOr<std::vector<v1::Event>> ListEvents(uint64_t after_seq,
                                                     const std::string& sandbox_id,
@@ -107,6 +115,16 @@ class SqliteStore : public Store {
                                                          const SessionMutateFn& mutate,
                                                          uint64_t* seq)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A session's pool (session.pool()), checked to build what the session needs.
+  absl::StatusOr<v1::Pool> OpenPoolForSession(const v1::Session& session)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Hands an assignable sandbox of `pool` to the candidate of `planned` in its place (the
+  // session's candidate entry follows); false when none is READY. The caller writes `pool`.
+  absl::StatusOr<bool> DrawForSession(v1::Pool& pool, const v1::Sandbox& planned,
+                                      v1::Session& session, uint64_t* seq)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<v1::Sandbox> AssignInTransaction(const PoolAssignment& assignment,
+                                                  uint64_t* seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<v1::TopologyRecord> PutInTransaction(const v1::Topology& topology, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<HostRecord> ReadHost(const std::string& host_id)

@@ -43,6 +43,15 @@ struct SandboxFilter {
   std::map<std::string, std::string> labels;  // all must match
   bool include_destroyed = false;             // without a phase: also list DESTROYED ones
   std::string session_id;                     // empty: any
+  std::string pool;                           // empty: any; else the pool's idle sandboxes
+};
+
+// Who gets a sandbox from a pool (Store::AssignFromPool).
+struct PoolAssignment {
+  std::string pool;
+  std::string candidate;
+  std::map<std::string, std::string> labels;  // added to the sandbox's
+  std::string request_id;                     // empty: no replay
 };
 
 class Store {
@@ -109,7 +118,11 @@ class Store {
   // before it, so either every sandbox fits and all are written, or nothing is: an error of
   // `place` is returned as is. A session with the same non-empty request_id exists: returns
   // it and writes nothing. AlreadyExists when a session of the same name has not ENDED.
-  // Appends a phase event for each sandbox and one for the session.
+  // With session.pool() set, each candidate first gets an assignable sandbox of that pool
+  // (as AssignFromPool picks it) in place of its planned one, which is then not written;
+  // NotFound, FailedPrecondition (deleting) or InvalidArgument (another topology, version
+  // or overrides) for the pool. Appends a phase event for each sandbox and one for the
+  // session.
   virtual absl::StatusOr<v1::Session> CreateSession(const v1::Session& session,
                                                     const std::vector<v1::Sandbox>& sandboxes,
                                                     const v1::Topology& topology,
@@ -124,6 +137,30 @@ class Store {
   // phase changed.
   virtual absl::StatusOr<v1::Session> UpdateSession(const std::string& session_id,
                                                     const SessionMutateFn& mutate) = 0;
+
+  // --- warm pools
+  // Inserts `pool` (stamped created_at and updated_at). A pool with the same non-empty
+  // request_id exists: returns it. AlreadyExists for a name in use (also while deleting).
+  virtual absl::StatusOr<v1::Pool> CreatePool(const v1::Pool& pool) = 0;
+  // NotFound for an unknown name.
+  virtual absl::StatusOr<v1::Pool> GetPool(const std::string& name) = 0;
+  // Sorted by name.
+  virtual absl::StatusOr<std::vector<v1::Pool>> ListPools() = 0;
+  // As UpdateSandbox, for a pool (no event). NotFound for an unknown name.
+  virtual absl::StatusOr<v1::Pool> UpdatePool(const std::string& name,
+                                              const std::function<absl::Status(v1::Pool&)>& mutate) = 0;
+  // Removes a pool that is deleting and holds no live sandbox (FailedPrecondition
+  // otherwise). An unknown name is OK.
+  virtual absl::Status RemovePool(const std::string& name) = 0;
+  // In one transaction: the oldest READY idle sandbox of the pool whose pool_spec is the
+  // pool's spec and whose topology version is the topology's latest leaves the pool and
+  // goes to the candidate (assigned_from_pool, assigned_at, assign_request_id set, labels
+  // added), the pool's `assigned` count grows and an EVENT_KIND_POOL_ASSIGNED event is
+  // appended. A sandbox already assigned with the same non-empty request_id: returned as
+  // is, nothing written (InvalidArgument when it went to another candidate or pool).
+  // NotFound for an unknown pool; FailedPrecondition while it is deleting; Unavailable,
+  // with how many are being built, when none is ready.
+  virtual absl::StatusOr<v1::Sandbox> AssignFromPool(const PoolAssignment& assignment) = 0;
 
   // --- events
   // Appends an event (seq and time are assigned) and returns its seq.

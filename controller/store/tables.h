@@ -84,6 +84,36 @@ absl::StatusOr<std::vector<v1::Session>> QuerySessions(sqlite3* db, bool include
 // The EVENT_KIND_SESSION_PHASE event for the session as it is now.
 v1::Event SessionPhaseEvent(const v1::Session& session);
 
+// --- pools (pool_table.cc)
+// nullopt when absent.
+absl::StatusOr<std::optional<v1::Pool>> ReadPool(sqlite3* db, const std::string& name);
+absl::StatusOr<std::optional<v1::Pool>> ReadPoolByRequestId(sqlite3* db,
+                                                            const std::string& request_id);
+// Sorted by name.
+absl::StatusOr<std::vector<v1::Pool>> QueryPools(sqlite3* db);
+// AlreadyExists naming the field for a name in use.
+absl::Status InsertPool(sqlite3* db, const v1::Pool& pool);
+// Rewrites the row of `pool.name()`, which must exist.
+absl::Status UpdatePoolRow(sqlite3* db, const v1::Pool& pool);
+absl::Status DeletePoolRow(sqlite3* db, const std::string& name);
+// The sandbox an assign with this request id took out of its pool; nullopt when none.
+absl::StatusOr<std::optional<v1::Sandbox>> ReadSandboxByAssignRequestId(
+    sqlite3* db, const std::string& request_id);
+// The pool's READY idle sandboxes, oldest first.
+absl::StatusOr<std::vector<v1::Sandbox>> ReadReadyPoolSandboxes(sqlite3* db,
+                                                                const std::string& pool);
+// The sandbox an assignment from `pool` hands out now: the oldest READY idle one whose
+// pool_spec is the pool's spec and whose topology version is the topology's latest.
+absl::StatusOr<std::optional<v1::Sandbox>> ReadAssignableMember(sqlite3* db, const v1::Pool& pool);
+// What an assignment changes in the sandbox (the caller writes it): out of its pool, to
+// the candidate, stamped.
+void TakeFromPool(v1::Sandbox& sandbox, const std::string& candidate,
+                  const std::string& request_id, absl::Time now);
+// The EVENT_KIND_POOL_ASSIGNED event for a sandbox just handed out.
+v1::Event PoolAssignedEvent(const v1::Sandbox& sandbox);
+// The pool's idle sandboxes in any phase but DESTROYED.
+absl::StatusOr<int64_t> CountLivePoolSandboxes(sqlite3* db, const std::string& pool);
+
 // --- events (event_table.cc)
 // Stores `event` stamped `now` and returns its seq.
 absl::StatusOr<uint64_t> InsertEvent(sqlite3* db, v1::Event event, absl::Time now);
