@@ -12,12 +12,16 @@ namespace {
 
 constexpr absl::string_view kPhasePrefix = "SANDBOX_PHASE_";
 
-CLI::Validator DurationValidator() {
+CLI::Validator DurationValidator(bool zero_ok) {
   return CLI::Validator(
-      [](std::string& text) -> std::string {
+      [zero_ok](std::string& text) -> std::string {
         absl::Duration d;
-        if (absl::ParseDuration(text, &d) && d > absl::ZeroDuration()) return "";
-        return "'" + text + "' is not a positive duration such as 90s, 10m or 1h30m";
+        if (absl::ParseDuration(text, &d) &&
+            (d > absl::ZeroDuration() || (zero_ok && d == absl::ZeroDuration()))) {
+          return "";
+        }
+        return "'" + text + "' is not a " + (zero_ok ? "duration (0 or more)" : "positive duration") +
+               " such as 90s, 10m or 1h30m";
       },
       "DURATION");
 }
@@ -60,11 +64,11 @@ CLI::Option* AddPhaseOption(CLI::App& app, std::string* out, const std::string& 
 }
 
 CLI::Option* AddDurationOption(CLI::App& app, const std::string& name, absl::Duration* out,
-                               const std::string& description) {
+                               const std::string& description, bool zero_ok) {
   return app
       .add_option_function<std::string>(
           name, [out](const std::string& text) { absl::ParseDuration(text, out); }, description)
-      ->check(DurationValidator())
+      ->check(DurationValidator(zero_ok))
       ->default_str(absl::FormatDuration(*out));
 }
 

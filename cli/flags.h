@@ -17,9 +17,9 @@
 namespace labrack::cli {
 
 // Adds `name` taking a duration in Go syntax ("90s", "10m", "1h30m"), stored in `*out`,
-// whose initial value is shown as the default.
+// whose initial value is shown as the default. Positive, or also 0 with `zero_ok`.
 CLI::Option* AddDurationOption(CLI::App& app, const std::string& name, absl::Duration* out,
-                               const std::string& description);
+                               const std::string& description, bool zero_ok = false);
 
 // Adds a repeatable `--label key=value` collecting into `*out`.
 CLI::Option* AddLabelOption(CLI::App& app, std::vector<std::string>* out,

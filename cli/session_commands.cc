@@ -212,7 +212,9 @@ void AddCreate(CLI::App& group, CommandContext& ctx) {
                      std::string("when the exam starts: ") + kStartTimeForms + " (default: now)");
   AddDurationOption(*cmd, "--duration", &o->duration, "how long the exam lasts, e.g. 150m")
       ->required();
-  AddDurationOption(*cmd, "--lead", &o->lead, "how long before --start provisioning begins");
+  AddDurationOption(*cmd, "--lead", &o->lead,
+                    "how long before --start provisioning begins (0: at --start)",
+                    /*zero_ok=*/true);
   AddImageOverrideOption(*cmd, &o->image_overrides,
                          "build nodes whose image is NAME from image OTHER instead, e.g. "
                          "debian-server=tiny (repeatable)");

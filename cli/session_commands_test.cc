@@ -150,6 +150,19 @@ TEST_F(SessionTest, CreateSendsCandidatesTimesLeadDurationAndOptions) {
   EXPECT_THAT(r.out, ContainsRegex("Evidence: +off\n"));
 }
 
+TEST_F(SessionTest, CreateTakesALeadOfZeroButNotANegativeOne) {
+  std::vector<std::string> args = CreateArgs(CandidatesFile("c01\n"));
+  args.insert(args.end(), {"--lead", "0"});
+  CliResult r = Run(args);
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(OnlyRequest().lead_seconds(), 0u);
+  args = CreateArgs(CandidatesFile("c01\n"));
+  args.insert(args.end(), {"--lead", "-5m"});
+  r = Run(args);
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_THAT(r.err, HasSubstr("--lead"));
+}
+
 TEST_F(SessionTest, CreateDefaultsToNowAFifteenMinuteLeadEvidenceAndARandomRequestId) {
   ASSERT_EQ(Run(CreateArgs(CandidatesFile("c01\n"))).code, kExitOk);
   v1::CreateSessionRequest req = OnlyRequest();

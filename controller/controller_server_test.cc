@@ -96,6 +96,17 @@ TEST_F(ControllerTest, SameRequestIdGivesTheSameSandboxOnce) {
   ASSERT_OK(a);
   ASSERT_OK(b);
   EXPECT_EQ(a->sandbox_id(), b->sandbox_id());
+  // The same request id for another candidate is a mistake, not a repeat: no sandbox of
+  // cand-1 goes to cand-2.
+  v1::CreateSandboxRequest other;
+  other.set_topology("mini");
+  other.set_candidate("cand-2");
+  other.set_request_id("req-1");
+  v1::Sandbox out;
+  EXPECT_THAT(Call(&v1::LabController::Stub::CreateSandbox, other, &out),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("request_id: 'req-1' already made sandbox " + a->sandbox_id() +
+                                 " for candidate 'cand-1'")));
   v1::ListSandboxesResponse list;
   ASSERT_OK(Call(&v1::LabController::Stub::ListSandboxes, v1::ListSandboxesRequest(), &list));
   EXPECT_EQ(list.sandboxes_size(), 1);

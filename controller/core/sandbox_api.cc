@@ -44,9 +44,16 @@ v1::Sandbox NewSandbox(const v1::CreateSandboxRequest& request, const v1::Topolo
 }
 
 // The answer to a create whose request_id made `earlier`: that sandbox, unless this create
-// asks for other images, which the caller must not mistake for what it asked.
+// is for another candidate or asks for other images, which the caller must not mistake for
+// what it asked.
 absl::StatusOr<v1::Sandbox> Replay(const v1::CreateSandboxRequest& request,
                                    const v1::Sandbox& earlier) {
+  if (request.candidate() != earlier.candidate()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "request_id: '", request.request_id(), "' already made sandbox ", earlier.sandbox_id(),
+        " for candidate '", earlier.candidate(), "', not '", request.candidate(),
+        "'; a different create needs a new request_id"));
+  }
   if (SameOverrides(request.image_overrides(), earlier.image_overrides())) return earlier;
   return absl::InvalidArgumentError(absl::StrCat(
       "request_id: '", request.request_id(), "' already made sandbox ", earlier.sandbox_id(),
