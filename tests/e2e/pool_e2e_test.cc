@@ -1,7 +1,10 @@
-// A warm pool end to end, with real processes and guests: the pool fills to its size, an
-// assignment hands a READY sandbox with running guests to a candidate at once, the pool
-// refills behind it, a new topology version replaces the idle sandboxes but not the one
-// handed out, and a deleted pool leaves nothing but the candidate's sandbox.
+// A warm pool end to end, with real processes and guests: the pool fills to its size (the
+// controller killed with SIGKILL while it fills, and started again, building nothing
+// twice), an assignment hands a READY sandbox with running guests to a candidate at once,
+// the pool refills behind it, a new topology version replaces the idle sandboxes but not
+// the one handed out, and a deleted pool leaves nothing but the candidate's sandbox.
+#include <signal.h>
+
 #include <fstream>
 #include <set>
 
@@ -99,9 +102,20 @@ TEST_F(PoolE2e, AssignsAtOnceRefillsAndReplacesOnlyIdleSandboxesOnANewVersion) {
   ASSERT_EQ(created.exit_code, 0) << created.err;
   EXPECT_THAT(created.out, HasSubstr("pool-lab@1"));
 
+  // The controller killed while the pool fills: started again, it fills the pool without
+  // building a sandbox twice.
+  absl::Time deadline = absl::Now() + absl::Minutes(2);
+  while (absl::Now() < deadline && cluster_.SandboxesOnHost(0).empty()) {
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  cluster_.StopController(SIGKILL);
+  cluster_.StartController();
+
   auto full = [](const v1::Pool& p) { return p.ready() == kSize; };
   v1::Pool filled = WaitPool("class", full, absl::Minutes(4));
   ASSERT_EQ(filled.ready(), kSize) << filled.message() << "\n" << cluster_.LogTails();
+  EXPECT_EQ(Idle("class").size(), kSize);
+  EXPECT_EQ(cluster_.SandboxesOnHost(0).size(), kSize) << "a sandbox was built twice";
 
   // Assignment: a READY sandbox whose guests run, handed over without provisioning.
   CommandResult assigned = cluster_.Ctl(
@@ -162,7 +176,7 @@ TEST_F(PoolE2e, AssignsAtOnceRefillsAndReplacesOnlyIdleSandboxesOnANewVersion) {
   // Deleting the pool destroys the idle sandboxes and keeps alice's.
   CommandResult deleted = cluster_.Ctl({"pool", "delete", "class"});
   EXPECT_EQ(deleted.exit_code, 0) << deleted.err;
-  absl::Time deadline = absl::Now() + absl::Minutes(2);
+  deadline = absl::Now() + absl::Minutes(2);
   while (absl::Now() < deadline && GetPool("class").ok()) absl::SleepFor(absl::Milliseconds(500));
   EXPECT_THAT(GetPool("class"), ::labrack::testing::StatusIs(absl::StatusCode::kNotFound));
   on_host = cluster_.SandboxesOnHost(0);
