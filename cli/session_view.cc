@@ -52,6 +52,14 @@ std::string Evidence(const v1::SessionCandidate& c) {
   return text;
 }
 
+// The sandbox's message, after how often the candidate's sandbox failed and was replaced.
+std::string CandidateMessage(const v1::SessionCandidate& c) {
+  if (c.replacements() == 0) return c.message();
+  return absl::StrCat("replaced after ", c.replacements(),
+                      c.replacements() == 1 ? " failure" : " failures",
+                      c.message().empty() ? "" : "; ", c.message());
+}
+
 void PrintCandidates(const v1::Session& s, std::ostream& out) {
   bool evidence = false;
   for (const v1::SessionCandidate& c : s.candidates()) evidence |= !Evidence(c).empty();
@@ -65,7 +73,7 @@ void PrintCandidates(const v1::Session& s, std::ostream& out) {
                                     PhaseWord(c.phase()),
                                     absl::StrCat(c.nodes_ready(), "/", c.nodes_total()),
                                     absl::StrCat(c.resets_size()),
-                                    c.message()};
+                                    CandidateMessage(c)};
     if (evidence) row.insert(row.end() - 1, Evidence(c));
     table.AddRow(std::move(row));
   }

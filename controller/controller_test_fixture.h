@@ -148,6 +148,15 @@ class ControllerTest : public ::testing::Test {
     return s;
   }
 
+  // A session by id or name, as GetSession answers it.
+  v1::Session GetSession(const std::string& session) {
+    v1::GetSessionRequest req;
+    req.set_session(session);
+    v1::Session out;
+    EXPECT_OK(Call(&v1::LabController::Stub::GetSession, req, &out));
+    return out;
+  }
+
   bool WaitPhase(const std::string& id, v1::SandboxPhase phase) {
     return Eventually([&] { return Get(id).phase() == phase; });
   }

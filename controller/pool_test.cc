@@ -177,13 +177,7 @@ TEST_F(PoolTest, ASessionDrawsReadySandboxesFromAPoolAndBuildsTheRest) {
     }
   }
   EXPECT_EQ(drawn, 1);
-  EXPECT_TRUE(Eventually([&] {
-    v1::GetSessionRequest get;
-    get.set_session("exam");
-    v1::Session now;
-    return Call(&v1::LabController::Stub::GetSession, get, &now).ok() &&
-           now.phase() == v1::SESSION_PHASE_READY;
-  }));
+  EXPECT_TRUE(Eventually([&] { return GetSession("exam").phase() == v1::SESSION_PHASE_READY; }));
   ASSERT_TRUE(PoolReaches("class", [](const v1::Pool& p) {
     return p.ready() == 1 && p.assigned() == 1;
   })) << GetPool("class")->ShortDebugString();

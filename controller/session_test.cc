@@ -73,13 +73,6 @@ class SessionTest : public ControllerTest {
     RETURN_IF_ERROR(Call(&v1::LabController::Stub::CreateSession, req, &out));
     return out;
   }
-  v1::Session GetSession(const std::string& session) {
-    v1::GetSessionRequest req;
-    req.set_session(session);
-    v1::Session out;
-    EXPECT_OK(Call(&v1::LabController::Stub::GetSession, req, &out));
-    return out;
-  }
   absl::StatusOr<v1::Session> EndSession(const std::string& session) {
     v1::EndSessionRequest req;
     req.set_session(session);

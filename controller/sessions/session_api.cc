@@ -8,8 +8,8 @@
 #include "common/proto_time.h"
 #include "common/status_macros.h"
 #include "common/uuid.h"
-#include "controller/core/console_password.h"
 #include "controller/core/sandbox_api.h"
+#include "controller/sessions/session_sandbox.h"
 #include "controller/sessions/session_status.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -111,28 +111,12 @@ absl::StatusOr<v1::Session> SessionApi::Create(const v1::CreateSessionRequest& r
   *session.mutable_reserved() = Times(needs, request.candidates_size());
   std::vector<v1::Sandbox> sandboxes;
   for (const std::string& candidate : request.candidates()) {
-    v1::Sandbox& s = sandboxes.emplace_back();
-    s.set_sandbox_id(NewUuid4());
-    s.set_topology(session.topology());
-    s.set_topology_version(session.topology_version());
-    s.set_candidate(candidate);
-    (*s.mutable_labels())["session"] = session.name();
-    s.set_session_id(session.session_id());
-    *s.mutable_image_overrides() = request.image_overrides();
-    s.set_phase(provision_now ? v1::SANDBOX_PHASE_SCHEDULED : v1::SANDBOX_PHASE_PENDING);
-    s.set_generation(1);
-    s.set_message(provision_now ? "waiting for its host to build it"
-                                : "capacity reserved; waiting for the session's provisioning");
-    *s.mutable_reserved() = needs;
-    *s.mutable_created_at() = ToTimestamp(now);
-    *s.mutable_expires_at() = session.end_time();
-    for (const v1::Node& node : resolved.snapshot.nodes()) s.add_nodes()->set_name(node.name());
-    ASSIGN_OR_RETURN(ConsolePassword password, NewConsolePassword());
-    s.set_console_password(password.password);
-    s.set_console_password_hash(password.hash);
+    ASSIGN_OR_RETURN(v1::Sandbox s, NewSessionSandbox(session, candidate, resolved.snapshot,
+                                                      needs, provision_now, now));
     v1::SessionCandidate& c = *session.add_candidates();
     c.set_candidate(candidate);
     c.set_sandbox_id(s.sandbox_id());
+    sandboxes.push_back(std::move(s));
   }
 
   SandboxNeeds sandbox_needs{needs, ImagesOf(resolved.snapshot)};

@@ -10,7 +10,10 @@
 #include "common/proto_time.h"
 #include "common/status_macros.h"
 #include "controller/core/sandbox_transition.h"
+#include "controller/core/topology_catalog.h"
+#include "controller/scheduler/scheduler.h"
 #include "controller/sessions/evidence_collector.h"
+#include "controller/sessions/session_sandbox.h"
 #include "controller/sessions/session_status.h"
 #include "spdlog/spdlog.h"
 
@@ -19,6 +22,9 @@ namespace {
 
 // At most this many failed candidates are named in a session's message.
 constexpr int kNamedFailures = 3;
+// How many times a candidate's FAILED sandbox is replaced before it stays failed for an
+// operator to look at.
+constexpr uint32_t kMaxReplacements = 2;
 
 // Moves a sandbox from the phase and generation it was read at to `to`; OK and no change
 // when it moved on meanwhile, which the next step sees.
@@ -92,8 +98,48 @@ absl::StatusOr<bool> SessionDriver::StartProvisioning(const v1::Session& session
   return true;
 }
 
+absl::StatusOr<bool> SessionDriver::ReplaceFailed(const v1::Session& session) {
+  ASSIGN_OR_RETURN(std::vector<v1::Sandbox> sandboxes, SandboxesOf(session));
+  std::map<std::string, const v1::Sandbox*> by_id;
+  for (const v1::Sandbox& s : sandboxes) by_id[s.sandbox_id()] = &s;
+  bool replaced = false;
+  for (const v1::SessionCandidate& c : session.candidates()) {
+    auto it = by_id.find(c.sandbox_id());
+    if (it == by_id.end() || it->second->phase() != v1::SANDBOX_PHASE_FAILED ||
+        c.replacements() >= kMaxReplacements) {
+      continue;
+    }
+    const v1::Sandbox& failed = *it->second;
+    ASSIGN_OR_RETURN(v1::Topology snapshot, store_->GetSandboxTopology(failed.sandbox_id()));
+    const absl::Time now = config_->clock();
+    ASSIGN_OR_RETURN(v1::Sandbox replacement,
+                     NewSessionSandbox(session, c.candidate(), snapshot, failed.reserved(),
+                                       /*provision_now=*/true, now));
+    SandboxNeeds needs{failed.reserved(), ImagesOf(snapshot)};
+    absl::StatusOr<v1::Session> done = store_->ReplaceSessionSandbox(
+        session.session_id(), failed.sandbox_id(), replacement, snapshot,
+        [&](const std::vector<HostRecord>& hosts) {
+          return PickHost(HostViews(hosts), needs, config_->policy, now);
+        });
+    // No room now: the candidate stays FAILED (and named) until the next pass finds some.
+    if (absl::IsResourceExhausted(done.status()) || absl::IsFailedPrecondition(done.status())) {
+      continue;
+    }
+    RETURN_IF_ERROR(done.status());
+    spdlog::info("session {}: candidate {}'s sandbox {} failed; replaced", session.name(),
+                 c.candidate(), failed.sandbox_id());
+    replaced = true;
+  }
+  if (replaced) wake_();
+  return replaced;
+}
+
 absl::StatusOr<bool> SessionDriver::Track(const v1::Session& session) {
   const bool over = config_->clock() >= ToTime(session.end_time());
+  if (!over && session.phase() != v1::SESSION_PHASE_WAITING) {
+    ASSIGN_OR_RETURN(bool replaced, ReplaceFailed(session));
+    if (replaced) return true;  // the next step reads the session anew
+  }
   ASSIGN_OR_RETURN(v1::Session live, WithLiveStatus(*store_, session, false));
   std::vector<std::string> failures;
   for (const v1::SessionCandidate& c : live.candidates()) {

@@ -2,8 +2,9 @@
 // reconciler (so it resumes after any restart from what the store says):
 //   WAITING       at start - lead its sandboxes go PENDING -> SCHEDULED (the reconciler
 //                 builds them);
-//   PROVISIONING  READY once every candidate's sandbox is; either one turns ENDING at
-//   / READY       end_time;
+//   PROVISIONING  READY once every candidate's sandbox is; a candidate's FAILED sandbox
+//   / READY       is replaced by a new one (twice at most, from the session's pool when
+//                 it has one READY); either phase turns ENDING at end_time;
 //   ENDING        1. freeze: every built sandbox FROZEN in the store, then paused on its
 //                    host, so nothing a candidate does lands after time is up;
 //                 2. evidence (when the session keeps it): one folder per candidate;
@@ -43,6 +44,9 @@ class SessionDriver {
  private:
   absl::StatusOr<bool> StartProvisioning(const v1::Session& session);
   absl::StatusOr<bool> Track(const v1::Session& session);
+  // Gives each candidate whose sandbox FAILED a new one (at most kMaxReplacements times),
+  // from the session's pool when it has one READY. True when any was replaced.
+  absl::StatusOr<bool> ReplaceFailed(const v1::Session& session);
   absl::StatusOr<bool> End(const v1::Session& session);
   absl::Status Freeze(const v1::Session& session, const std::vector<v1::Sandbox>& sandboxes);
   absl::Status Collect(const v1::Session& session, const std::vector<v1::Sandbox>& sandboxes);

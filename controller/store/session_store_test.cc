@@ -164,5 +164,59 @@ TEST_F(SessionStore, UpdateAppendsAnEventOnlyWhenThePhaseChanges) {
   EXPECT_THAT(store_->GetSession("5e550009"), StatusIs(absl::StatusCode::kNotFound));
 }
 
+TEST_F(SessionStore, AFailedSandboxIsReplacedInOneTransactionOnlyWhileItIsFailed) {
+  v1::Session session = NewSession("5e550001", "exam");
+  std::vector<v1::Sandbox> sandboxes = Sandboxes("5e550001", 2);
+  for (const v1::Sandbox& s : sandboxes) {
+    v1::SessionCandidate& c = *session.add_candidates();
+    c.set_candidate(s.candidate());
+    c.set_sandbox_id(s.sandbox_id());
+  }
+  ASSERT_OK(store_->CreateSession(session, sandboxes, WebTopology(), PlaceWhileRoom));
+  v1::Sandbox replacement = NewSandbox("b0000001");
+  replacement.set_session_id("5e550001");
+  replacement.set_candidate("c1");
+  // Not FAILED: nothing to replace.
+  EXPECT_THAT(store_->ReplaceSessionSandbox("5e550001", "a0000001", replacement, WebTopology(),
+                                            PlaceWhileRoom),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  ASSERT_OK(store_->UpdateSandbox("a0000001", [](v1::Sandbox& s) {
+    s.set_phase(v1::SANDBOX_PHASE_FAILED);
+    s.set_message("disk broke");
+    return absl::OkStatus();
+  }));
+  // No room: nothing changes.
+  auto full = [](const std::vector<HostRecord>&) -> absl::StatusOr<std::string> {
+    return absl::ResourceExhaustedError("h1 is full");
+  };
+  EXPECT_THAT(store_->ReplaceSessionSandbox("5e550001", "a0000001", replacement, WebTopology(), full),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_THAT(store_->GetSandbox("b0000001"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store_->GetSandbox("a0000001"),
+              IsOkAndHolds(::testing::Property(&v1::Sandbox::phase, v1::SANDBOX_PHASE_FAILED)));
+
+  absl::StatusOr<v1::Session> replaced = store_->ReplaceSessionSandbox(
+      "5e550001", "a0000001", replacement, WebTopology(), PlaceWhileRoom);
+  ASSERT_OK(replaced);
+  EXPECT_EQ(replaced->candidates(0).sandbox_id(), "b0000001");
+  EXPECT_EQ(replaced->candidates(0).replacements(), 1u);
+  EXPECT_EQ(replaced->candidates(1).sandbox_id(), "a0000002");
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  EXPECT_THAT(store_->GetSession("5e550001"),
+              IsOkAndHolds(::testing::Property(&v1::Session::candidates,
+                                               ::testing::Contains(::testing::Property(
+                                                   &v1::SessionCandidate::sandbox_id, "b0000001")))));
+  absl::StatusOr<v1::Sandbox> failed = store_->GetSandbox("a0000001");
+  ASSERT_OK(failed);
+  EXPECT_EQ(failed->phase(), v1::SANDBOX_PHASE_DESTROYED);
+  EXPECT_THAT(failed->message(), HasSubstr("disk broke"));
+  EXPECT_THAT(store_->GetSandbox("b0000001"),
+              IsOkAndHolds(::testing::Property(&v1::Sandbox::host_id, "h1")));
+  // Twice: the failed sandbox is no longer the candidate's.
+  EXPECT_THAT(store_->ReplaceSessionSandbox("5e550001", "a0000001", replacement, WebTopology(),
+                                            PlaceWhileRoom),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
 }  // namespace
 }  // namespace labrack::controller

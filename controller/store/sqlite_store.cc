@@ -301,19 +301,8 @@ absl::StatusOr<v1::Session> SqliteStore::CreateSessionInTransaction(
       ASSIGN_OR_RETURN(bool drawn, DrawForSession(*pool, sandbox, created, seq));
       if (drawn) continue;
     }
-    // Read again for each: the sums include the sandboxes inserted just before.
-    ASSIGN_OR_RETURN(std::vector<HostRecord> hosts, ReadHosts(db, ""));
-    ASSIGN_OR_RETURN(std::string host_id, place(hosts));
-    if (!HasHost(hosts, host_id)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("placement chose host '", host_id, "', which is not registered"));
-    }
-    v1::Sandbox placed = sandbox;
-    placed.set_host_id(host_id);
-    if (!placed.has_created_at()) *placed.mutable_created_at() = ToTimestamp(now);
-    *placed.mutable_updated_at() = ToTimestamp(now);
-    RETURN_IF_ERROR(InsertSandbox(db, placed, topology));
-    ASSIGN_OR_RETURN(*seq, InsertEvent(db, PhaseEvent(placed), now));
+    // Placed one by one: the sums include the sandboxes inserted just before.
+    RETURN_IF_ERROR(PlaceAndInsert(sandbox, topology, place, now, seq));
   }
   if (pool.has_value()) {
     RETURN_IF_ERROR(UpdatePoolRow(db, *pool));
@@ -322,6 +311,90 @@ absl::StatusOr<v1::Session> SqliteStore::CreateSessionInTransaction(
   }
   ASSIGN_OR_RETURN(*seq, InsertEvent(db, SessionPhaseEvent(created), now));
   return created;
+}
+
+absl::Status SqliteStore::PlaceAndInsert(const v1::Sandbox& sandbox, const v1::Topology& topology,
+                                         const PlaceFn& place, absl::Time now, uint64_t* seq) {
+  sqlite3* db = db_.get();
+  ASSIGN_OR_RETURN(std::vector<HostRecord> hosts, ReadHosts(db, ""));
+  ASSIGN_OR_RETURN(std::string host_id, place(hosts));
+  if (!HasHost(hosts, host_id)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("placement chose host '", host_id, "', which is not registered"));
+  }
+  v1::Sandbox placed = sandbox;
+  placed.set_host_id(host_id);
+  if (!placed.has_created_at()) *placed.mutable_created_at() = ToTimestamp(now);
+  *placed.mutable_updated_at() = ToTimestamp(now);
+  RETURN_IF_ERROR(InsertSandbox(db, placed, topology));
+  ASSIGN_OR_RETURN(*seq, InsertEvent(db, PhaseEvent(placed), now));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Session> SqliteStore::ReplaceInTransaction(const std::string& session_id,
+                                                             const std::string& failed_id,
+                                                             const v1::Sandbox& replacement,
+                                                             const v1::Topology& topology,
+                                                             const PlaceFn& place, uint64_t* seq) {
+  sqlite3* db = db_.get();
+  ASSIGN_OR_RETURN(std::optional<v1::Session> read, ReadSession(db, session_id));
+  if (!read.has_value()) return SessionNotFound(session_id);
+  v1::Session session = *std::move(read);
+  v1::SessionCandidate* candidate = nullptr;
+  for (v1::SessionCandidate& c : *session.mutable_candidates()) {
+    if (c.sandbox_id() == failed_id) candidate = &c;
+  }
+  ASSIGN_OR_RETURN(std::optional<v1::Sandbox> failed, ReadSandbox(db, failed_id));
+  if (candidate == nullptr || !failed.has_value() || failed->phase() != v1::SANDBOX_PHASE_FAILED) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "sandbox ", failed_id, " is not a FAILED sandbox of session ", session_id, " any more"));
+  }
+  const absl::Time now = options_.clock();
+  candidate->set_sandbox_id(replacement.sandbox_id());
+  candidate->set_replacements(candidate->replacements() + 1);
+  // A pool that went away or follows another version meanwhile feeds no replacement.
+  std::optional<v1::Pool> pool;
+  if (!session.pool().empty()) {
+    absl::StatusOr<v1::Pool> open = OpenPoolForSession(session);
+    if (open.ok()) {
+      pool = *std::move(open);
+    } else if (!absl::IsNotFound(open.status()) && !absl::IsFailedPrecondition(open.status()) &&
+               !absl::IsInvalidArgument(open.status())) {
+      return open.status();
+    }
+  }
+  bool drawn = false;
+  if (pool.has_value()) {
+    ASSIGN_OR_RETURN(drawn, DrawForSession(*pool, replacement, session, seq));
+    if (drawn) RETURN_IF_ERROR(UpdatePoolRow(db, *pool));
+  }
+  if (!drawn) RETURN_IF_ERROR(PlaceAndInsert(replacement, topology, place, now, seq));
+  v1::Sandbox gone = *std::move(failed);
+  gone.set_phase(v1::SANDBOX_PHASE_DESTROYED);
+  gone.set_message(absl::StrCat("failed (", gone.message(), "); the session gave candidate ",
+                                gone.candidate(), " a new sandbox"));
+  *gone.mutable_updated_at() = ToTimestamp(now);
+  RETURN_IF_ERROR(UpdateSandboxRow(db, gone));
+  ASSIGN_OR_RETURN(*seq, InsertEvent(db, PhaseEvent(gone), now));
+  *session.mutable_updated_at() = ToTimestamp(now);
+  RETURN_IF_ERROR(UpdateSessionRow(db, session));
+  return session;
+}
+
+absl::StatusOr<v1::Session> SqliteStore::ReplaceSessionSandbox(const std::string& session_id,
+                                                              const std::string& failed_id,
+                                                              const v1::Sandbox& replacement,
+                                                              const v1::Topology& topology,
+                                                              const PlaceFn& place) {
+  absl::MutexLock lock(&mu_);
+  uint64_t seq = 0;
+  ASSIGN_OR_RETURN(v1::Session session,
+                   InTransaction(db_.get(), TxKind::kWrite, "replace a session's sandbox", [&] {
+                     return ReplaceInTransaction(session_id, failed_id, replacement, topology,
+                                                 place, &seq);
+                   }));
+  Publish(seq);
+  return session;
 }
 
 absl::StatusOr<v1::Session> SqliteStore::CreateSession(const v1::Session& session,

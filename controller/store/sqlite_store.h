@@ -73,6 +73,11 @@ class SqliteStore : public Store {
                                             const std::vector<v1::Sandbox>& sandboxes,
                                             const v1::Topology& topology,
                                             const PlaceFn& place) override;
+  absl::StatusOr<v1::Session> ReplaceSessionSandbox(const std::string& session_id,
+                                                    const std::string& failed_id,
+                                                    const v1::Sandbox& replacement,
+                                                    const v1::Topology& topology,
+                                                    const PlaceFn& place) override;
   absl::StatusOr<v1::Session> GetSession(const std::string& session_id) override;
   absl::StatusOr<v1::Session> GetSessionByName(const std::string& name) override;
   absl::StatusOr<std::vector<v1::Session>> ListSessions(bool include_ended) override;
@@ -110,6 +115,16 @@ class SqliteStore : public Store {
   absl::StatusOr<v1::Session> CreateSessionInTransaction(
       const v1::Session& session, const std::vector<v1::Sandbox>& sandboxes,
       const v1::Topology& topology, const PlaceFn& place, uint64_t* seq)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<v1::Session> ReplaceInTransaction(const std::string& session_id,
+                                                   const std::string& failed_id,
+                                                   const v1::Sandbox& replacement,
+                                                   const v1::Topology& topology,
+                                                   const PlaceFn& place, uint64_t* seq)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Inserts `sandbox` on the host `place` picks (InvalidArgument for an unregistered one).
+  absl::Status PlaceAndInsert(const v1::Sandbox& sandbox, const v1::Topology& topology,
+                              const PlaceFn& place, absl::Time now, uint64_t* seq)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<v1::Session> UpdateSessionInTransaction(const std::string& session_id,
                                                          const SessionMutateFn& mutate,

@@ -127,6 +127,17 @@ class Store {
                                                     const std::vector<v1::Sandbox>& sandboxes,
                                                     const v1::Topology& topology,
                                                     const PlaceFn& place) = 0;
+  // In one transaction: the session's candidate whose sandbox `failed_id` is FAILED gets
+  // `replacement` (of `topology`) in its place, drawn from the session's pool when that
+  // has a READY sandbox, else placed by `place`; the failed sandbox becomes DESTROYED (its
+  // host tore it down when it failed) and the candidate's `replacements` grows.
+  // FailedPrecondition when that sandbox is no longer FAILED or no longer the candidate's
+  // (a replacement happened already); an error of `place` as is; nothing written on error.
+  virtual absl::StatusOr<v1::Session> ReplaceSessionSandbox(const std::string& session_id,
+                                                            const std::string& failed_id,
+                                                            const v1::Sandbox& replacement,
+                                                            const v1::Topology& topology,
+                                                            const PlaceFn& place) = 0;
   // NotFound for an unknown id.
   virtual absl::StatusOr<v1::Session> GetSession(const std::string& session_id) = 0;
   // The most recent session of that name. NotFound when none has it.
