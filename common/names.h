@@ -26,8 +26,8 @@ absl::Status ValidateImageName(absl::string_view field, absl::string_view name);
 // Candidate ids and session ids: 1 to 64 characters of [A-Za-z0-9._@-], starting with a
 // letter or digit.
 absl::Status ValidateCandidateId(absl::string_view field, absl::string_view id);
-// Session names: 1 to 63 characters of [a-z0-9-], starting with a letter or digit (they
-// name evidence folders).
+// Session and pool names: 1 to 63 characters of [a-z0-9-], starting with a letter or digit
+// (session names name evidence folders).
 absl::Status ValidateSessionName(absl::string_view field, absl::string_view name);
 // Lowercase hex SHA-256 (64 characters).
 absl::Status ValidateSha256(absl::string_view field, absl::string_view hex);
