@@ -106,9 +106,13 @@ absl::StatusOr<absl::Duration> WaitReady(ControllerClient& client, uint32_t read
 
 absl::Status RunLibvirtAssign(const PoolAssignOptions& options, const Inputs& inputs,
                               const std::string& dir) {
+  const std::string host_id = BenchHostId();
+  // Declared before the cluster, so it sweeps after the cluster went: the storage pool too.
+  ASSIGN_OR_RETURN(std::unique_ptr<HostSweep> sweep,
+                   HostSweep::Start(options.common.libvirt_uri, host_id));
   ClusterOptions c;
   c.state_dir = dir + "/controller";
-  c.host_id = BenchHostId();
+  c.host_id = host_id;
   c.libvirt_uri = options.common.libvirt_uri;
   c.cpu_overcommit = options.cpu_overcommit;
   c.ready_timeout = options.ready_timeout;
