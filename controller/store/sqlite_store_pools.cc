@@ -28,34 +28,45 @@ absl::StatusOr<v1::Sandbox> ReplayAssign(const PoolAssignment& a, const v1::Sand
 }
 
 // NotFound for an unknown pool, FailedPrecondition for one being deleted.
-absl::StatusOr<std::optional<v1::Pool>> ReadOpenPool(sqlite3* db, const std::string& name) {
+absl::StatusOr<v1::Pool> ReadOpenPool(sqlite3* db, const std::string& name) {
   ASSIGN_OR_RETURN(std::optional<v1::Pool> pool, ReadPool(db, name));
   if (!pool.has_value()) return PoolNotFound(name);
   if (pool->deleting()) {
     return absl::FailedPreconditionError(absl::StrCat("pool '", name, "' is being deleted"));
   }
-  return pool;
+  return *std::move(pool);
+}
+
+// Writes a sandbox just taken out of `pool` with its event, and counts it on the pool
+// (which the caller writes).
+absl::Status WriteHandedOut(sqlite3* db, const v1::Sandbox& sandbox, v1::Pool& pool,
+                            absl::Time now, uint64_t* seq) {
+  RETURN_IF_ERROR(UpdateSandboxRow(db, sandbox));
+  ASSIGN_OR_RETURN(*seq, InsertEvent(db, PoolAssignedEvent(sandbox), now));
+  pool.set_assigned(pool.assigned() + 1);
+  *pool.mutable_updated_at() = ToTimestamp(now);
+  return absl::OkStatus();
 }
 
 }  // namespace
 
 absl::StatusOr<v1::Pool> SqliteStore::OpenPoolForSession(const v1::Session& session) {
-  ASSIGN_OR_RETURN(std::optional<v1::Pool> pool, ReadOpenPool(db_.get(), session.pool()));
-  const std::map<std::string, std::string> pool_overrides(pool->image_overrides().begin(),
-                                                          pool->image_overrides().end());
+  ASSIGN_OR_RETURN(v1::Pool pool, ReadOpenPool(db_.get(), session.pool()));
+  const std::map<std::string, std::string> pool_overrides(pool.image_overrides().begin(),
+                                                          pool.image_overrides().end());
   const std::map<std::string, std::string> session_overrides(session.image_overrides().begin(),
                                                              session.image_overrides().end());
-  if (pool->topology() != session.topology() ||
-      pool->topology_version() != session.topology_version() ||
+  if (pool.topology() != session.topology() ||
+      pool.topology_version() != session.topology_version() ||
       pool_overrides != session_overrides) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "pool: pool '", pool->name(), "' holds sandboxes of ", pool->topology(), " version ",
-        pool->topology_version(), pool_overrides.empty() ? "" : " with image overrides",
+        "pool: pool '", pool.name(), "' holds sandboxes of ", pool.topology(), " version ",
+        pool.topology_version(), pool_overrides.empty() ? "" : " with image overrides",
         "; the session is of ", session.topology(), " version ", session.topology_version(),
         session_overrides.empty() ? "" : " with image overrides",
         "; a session draws only from a pool of the same"));
   }
-  return *std::move(pool);
+  return pool;
 }
 
 absl::StatusOr<bool> SqliteStore::DrawForSession(v1::Pool& pool, const v1::Sandbox& planned,
@@ -68,13 +79,10 @@ absl::StatusOr<bool> SqliteStore::DrawForSession(v1::Pool& pool, const v1::Sandb
   member->set_session_id(planned.session_id());
   for (const auto& [key, value] : planned.labels()) (*member->mutable_labels())[key] = value;
   *member->mutable_expires_at() = planned.expires_at();
-  RETURN_IF_ERROR(UpdateSandboxRow(db, *member));
-  ASSIGN_OR_RETURN(*seq, InsertEvent(db, PoolAssignedEvent(*member), now));
+  RETURN_IF_ERROR(WriteHandedOut(db, *member, pool, now, seq));
   for (v1::SessionCandidate& c : *session.mutable_candidates()) {
     if (c.sandbox_id() == planned.sandbox_id()) c.set_sandbox_id(member->sandbox_id());
   }
-  pool.set_assigned(pool.assigned() + 1);
-  *pool.mutable_updated_at() = ToTimestamp(now);
   return true;
 }
 
@@ -157,8 +165,8 @@ absl::StatusOr<v1::Sandbox> SqliteStore::AssignInTransaction(const PoolAssignmen
                      ReadSandboxByAssignRequestId(db, a.request_id));
     if (earlier.has_value()) return ReplayAssign(a, *earlier);
   }
-  ASSIGN_OR_RETURN(std::optional<v1::Pool> pool, ReadOpenPool(db, a.pool));
-  ASSIGN_OR_RETURN(std::optional<v1::Sandbox> member, ReadAssignableMember(db, *pool));
+  ASSIGN_OR_RETURN(v1::Pool pool, ReadOpenPool(db, a.pool));
+  ASSIGN_OR_RETURN(std::optional<v1::Sandbox> member, ReadAssignableMember(db, pool));
   if (!member.has_value()) {
     ASSIGN_OR_RETURN(int64_t live, CountLivePoolSandboxes(db, a.pool));
     return absl::UnavailableError(absl::StrCat(
@@ -169,12 +177,8 @@ absl::StatusOr<v1::Sandbox> SqliteStore::AssignInTransaction(const PoolAssignmen
   v1::Sandbox assigned = *std::move(member);
   TakeFromPool(assigned, a.candidate, a.request_id, now);
   for (const auto& [key, value] : a.labels) (*assigned.mutable_labels())[key] = value;
-  RETURN_IF_ERROR(UpdateSandboxRow(db, assigned));
-  ASSIGN_OR_RETURN(*seq, InsertEvent(db, PoolAssignedEvent(assigned), now));
-  v1::Pool counted = *pool;
-  counted.set_assigned(counted.assigned() + 1);
-  *counted.mutable_updated_at() = ToTimestamp(now);
-  RETURN_IF_ERROR(UpdatePoolRow(db, counted));
+  RETURN_IF_ERROR(WriteHandedOut(db, assigned, pool, now, seq));
+  RETURN_IF_ERROR(UpdatePoolRow(db, pool));
   return assigned;
 }
 
