@@ -34,13 +34,13 @@ absl::StatusOr<std::string> GuestShell::Run(const std::string& command, absl::Du
     size_t b = out.find(begin + "\r\n");
     if (b == std::string::npos) b = out.find(begin + "\n");
     size_t e = out.find(end, b == std::string::npos ? 0 : b);
-    if (b != std::string::npos && e != std::string::npos) {
+    // The end marker's line counts once it is whole: the log may hold "@@E1@@ exit" with
+    // "=0" still on its way.
+    size_t line_end = e == std::string::npos ? std::string::npos : out.find_first_of("\r\n", e);
+    if (b != std::string::npos && line_end != std::string::npos) {
       size_t start = out.find('\n', b) + 1;
-      size_t line_end = out.find_first_of("\r\n", e);
       std::string body = out.substr(start, e - start);
-      std::string status = out.substr(e + end.size() + 1, line_end == std::string::npos
-                                                               ? std::string::npos
-                                                               : line_end - e - end.size() - 1);
+      std::string status = out.substr(e + end.size() + 1, line_end - e - end.size() - 1);
       return absl::StrCat(absl::StrReplaceAll(body, {{"\r", ""}}), status);
     }
     absl::SleepFor(absl::Milliseconds(100));
