@@ -24,6 +24,7 @@ constexpr WordTable<v1::ArtifactKind> kArtifactKinds = {
     {v1::ARTIFACT_KIND_KERNEL, "kernel"},
     {v1::ARTIFACT_KIND_INITRD, "initrd"},
     {v1::ARTIFACT_KIND_DISK, "disk"},
+    {v1::ARTIFACT_KIND_BACKING_DISK, "backing-disk"},
 };
 
 template <typename E>

@@ -1,5 +1,6 @@
 // ValidateImageManifest (declared in manifest_yaml.h): the rules an image manifest must
 // follow before a worker imports or boots it. Messages start with the field path.
+#include <algorithm>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -19,6 +20,8 @@ constexpr size_t kMaxVersion = 64;
 constexpr size_t kMaxSerialMarker = 64;
 // Linux's x86 command line holds 2048 bytes; leave room for the worker's labrack.* words.
 constexpr size_t kMaxCmdline = 1024;
+// Backing disks below an image's disk: a capture of a captured image adds one level.
+constexpr int kMaxBackingDisks = 8;
 
 absl::Status Invalid(absl::string_view path, absl::string_view rule) {
   return absl::InvalidArgumentError(absl::StrCat(path, ": ", rule));
@@ -81,11 +84,12 @@ absl::Status ValidateDefaultsAndRoles(const v1::ImageManifest& manifest) {
 
 absl::Status ValidateArtifact(const v1::ImageArtifact& artifact, const std::string& path) {
   if (ArtifactKindWord(artifact.kind()).empty()) {
-    return Invalid(path + ".kind", "must be one of: kernel, initrd, disk");
+    return Invalid(path + ".kind", "must be one of: kernel, initrd, disk, backing-disk");
   }
   RETURN_IF_ERROR(ValidateFileName(path + ".file", artifact.file()));
   RETURN_IF_ERROR(ValidateSha256(path + ".sha256", artifact.sha256()));
-  bool is_disk = artifact.kind() == v1::ARTIFACT_KIND_DISK;
+  bool is_disk = artifact.kind() == v1::ARTIFACT_KIND_DISK ||
+                 artifact.kind() == v1::ARTIFACT_KIND_BACKING_DISK;
   if (is_disk && artifact.format() != "qcow2" && artifact.format() != "raw") {
     return InvalidValue(path + ".format", artifact.format(),
                         "a disk's format must be given and be qcow2 or raw");
@@ -117,6 +121,36 @@ absl::Status ValidateArtifactCounts(const v1::ImageManifest& manifest,
   return absl::OkStatus();
 }
 
+// A layered image's chain: its disk, then its backing disks in order. Every level above
+// another is a qcow2 overlay, and no file appears twice (a chain never loops).
+absl::Status ValidateBackingChain(const v1::ImageManifest& manifest) {
+  // Exactly one disk (checked before): the top of the chain.
+  const v1::ImageArtifact* above = &*std::find_if(
+      manifest.artifacts().begin(), manifest.artifacts().end(),
+      [](const v1::ImageArtifact& a) { return a.kind() == v1::ARTIFACT_KIND_DISK; });
+  absl::flat_hash_map<std::string, std::string> seen = {{above->sha256(), above->file()}};
+  int depth = 0;
+  for (int i = 0; i < manifest.artifacts_size(); ++i) {
+    const v1::ImageArtifact& a = manifest.artifacts(i);
+    if (a.kind() != v1::ARTIFACT_KIND_BACKING_DISK) continue;
+    std::string path = absl::StrCat("artifacts[", i, "]");
+    if (++depth > kMaxBackingDisks) {
+      return Invalid("artifacts", absl::StrCat("at most ", kMaxBackingDisks, " backing disks"));
+    }
+    if (above->format() != "qcow2") {
+      return Invalid(path, absl::StrCat("only a qcow2 disk has a backing disk, and \"",
+                                        above->file(), "\" above it is ", above->format()));
+    }
+    auto [it, inserted] = seen.try_emplace(a.sha256(), a.file());
+    if (!inserted) {
+      return Invalid(path + ".sha256", absl::StrCat("a backing chain holds each disk once, and \"",
+                                                    it->second, "\" has the same sha256"));
+    }
+    above = &a;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateArtifacts(const v1::ImageManifest& manifest) {
   absl::flat_hash_map<std::string, int> first;
   absl::flat_hash_map<int, int> count;  // by kind
@@ -131,7 +165,8 @@ absl::Status ValidateArtifacts(const v1::ImageManifest& manifest) {
     }
     ++count[artifact.kind()];
   }
-  return ValidateArtifactCounts(manifest, count);
+  RETURN_IF_ERROR(ValidateArtifactCounts(manifest, count));
+  return ValidateBackingChain(manifest);
 }
 
 }  // namespace

@@ -37,7 +37,7 @@ absl::Status ReadArtifact(YamlReader& reader, const YAML::Node& yaml, const std:
   ASSIGN_OR_RETURN(YamlMap map, reader.Map(yaml, path, kArtifactKeys, kArtifactRequired));
   v1::ArtifactKind kind = v1::ARTIFACT_KIND_UNSPECIFIED;
   RETURN_IF_ERROR(ReadWord(reader, *map.Get("kind"), map.PathOf("kind"), ParseArtifactKindWord,
-                           "kernel, initrd, disk", &kind));
+                           "kernel, initrd, disk, backing-disk", &kind));
   artifact->set_kind(kind);
   RETURN_IF_ERROR(map.String("file", artifact->mutable_file()));
   RETURN_IF_ERROR(map.String("sha256", artifact->mutable_sha256()));

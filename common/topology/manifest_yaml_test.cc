@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
@@ -199,6 +200,57 @@ TEST(ValidateImageManifest, RefusesProtosFromPeersWithTheSameRules) {
   bad.mutable_readiness()->set_serial_marker("READY\n");
   EXPECT_THAT(ValidateImageManifest(bad),
               StatusIs(absl::StatusCode::kInvalidArgument, StartsWith("readiness.serial_marker")));
+}
+
+// A captured image: its disk is a qcow2 overlay on tiny's disk, which comes along as a
+// backing disk named by its sha256.
+constexpr char kBackingDisk[] = R"(  - kind: backing-disk
+    file: c0ffee11c0ffee11c0ffee11c0ffee11c0ffee11c0ffee11c0ffee11c0ffee11
+    format: qcow2
+    sha256: c0ffee11c0ffee11c0ffee11c0ffee11c0ffee11c0ffee11c0ffee11c0ffee11
+    size_bytes: 4063232
+)";
+
+TEST(ImageManifestYaml, ReadsALayeredImageWithItsBackingDisk) {
+  absl::StatusOr<v1::ImageManifest> m =
+      ParseImageManifestYaml(absl::StrCat(kTiny, kBackingDisk), "manifest.yaml");
+  ASSERT_OK(m);
+  ASSERT_EQ(m->artifacts_size(), 4);
+  EXPECT_EQ(m->artifacts(3).kind(), v1::ARTIFACT_KIND_BACKING_DISK);
+  EXPECT_EQ(m->artifacts(3).format(), "qcow2");
+  EXPECT_THAT(ImageManifestToYaml(*m), HasSubstr("  - kind: backing-disk\n"));
+  ExpectRoundTrip(*m);
+}
+
+TEST(ValidateImageManifest, RefusesABackingChainThatCannotBe) {
+  absl::StatusOr<v1::ImageManifest> layered =
+      ParseImageManifestYaml(absl::StrCat(kTiny, kBackingDisk), "manifest.yaml");
+  ASSERT_OK(layered);
+  v1::ImageManifest bad = *layered;
+  bad.mutable_artifacts(2)->set_format("raw");
+  EXPECT_THAT(ValidateImageManifest(bad),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(StartsWith("artifacts[3]: "),
+                             HasSubstr("only a qcow2 disk has a backing disk"))));
+  bad = *layered;
+  bad.mutable_artifacts(3)->set_sha256(layered->artifacts(2).sha256());
+  EXPECT_THAT(ValidateImageManifest(bad),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(StartsWith("artifacts[3].sha256: "), HasSubstr("each disk once"))));
+  bad = *layered;
+  bad.mutable_artifacts(3)->clear_format();
+  EXPECT_THAT(ValidateImageManifest(bad),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(StartsWith("artifacts[3].format"), HasSubstr("qcow2 or raw"))));
+  bad = *layered;
+  for (int i = 0; i < 8; ++i) {
+    v1::ImageArtifact* more = bad.add_artifacts();
+    *more = layered->artifacts(3);
+    more->set_file(absl::StrCat("level", i));
+    more->set_sha256(std::string(63, '0') + static_cast<char>('0' + i));
+  }
+  EXPECT_THAT(ValidateImageManifest(bad),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("at most 8 backing disks")));
 }
 
 TEST(ImageManifestYaml, LoadingAMissingFileIsNotFound) {

@@ -106,14 +106,25 @@ bool ImageCache::Has(const v1::ImageManifest& manifest) const {
   return true;
 }
 
-absl::Status ImageCache::Commit(const v1::ImageManifest& manifest) {
+absl::Status ImageCache::Commit(const v1::ImageManifest& manifest, bool replace) {
   std::string bytes;
   manifest.SerializeToString(&bytes);
+  // Held while writing, so that two new images of one name cannot both be kept.
+  absl::MutexLock lock(&mu_);
+  if (!replace && manifests_.contains(manifest.name())) {
+    return absl::AlreadyExistsError(absl::StrCat("image \"", manifest.name(), "\" exists already"));
+  }
   RETURN_IF_ERROR(
       WriteFileAtomically(absl::StrCat(dir_, "/manifests/", manifest.name(), ".pb"), bytes));
-  absl::MutexLock lock(&mu_);
   manifests_[manifest.name()] = manifest;
   return absl::OkStatus();
+}
+
+const v1::ImageArtifact& DiskArtifact(const v1::ImageManifest& manifest) {
+  for (const v1::ImageArtifact& a : manifest.artifacts()) {
+    if (a.kind() == v1::ARTIFACT_KIND_DISK) return a;
+  }
+  return v1::ImageArtifact::default_instance();
 }
 
 absl::StatusOr<CachedImage> ImageCache::Lookup(const std::string& name) const {
@@ -140,6 +151,9 @@ absl::StatusOr<CachedImage> ImageCache::Lookup(const std::string& name) const {
         break;
       case v1::ARTIFACT_KIND_INITRD:
         image.initrd_path = path;
+        break;
+      case v1::ARTIFACT_KIND_BACKING_DISK:
+        image.backing_chain.push_back({path, a.format()});
         break;
       default:
         break;
@@ -259,6 +273,7 @@ absl::StatusOr<bool> ImageImport::Finish() {
           absl::StrCat("image ", manifest_.name(), ": artifact ", a.file(), " was never sent"));
     }
   }
+  RETURN_IF_ERROR(cache_->VerifyBackingChain(manifest_));
   RETURN_IF_ERROR(cache_->Commit(manifest_));
   return already_present_;
 }

@@ -1,6 +1,8 @@
 // The worker's image cache: artifacts stored read-only under <dir>/blobs/<sha256>, each
 // verified against its manifest on arrival, and one manifest per image name under
-// <dir>/manifests/. Thread-safe.
+// <dir>/manifests/. A layered image's disk is a qcow2 overlay whose header names the disk
+// below it by that disk's sha256 alone, so the chain resolves inside blobs/ on any host.
+// Thread-safe.
 #ifndef LABRACK_WORKER_IMAGES_IMAGE_CACHE_H_
 #define LABRACK_WORKER_IMAGES_IMAGE_CACHE_H_
 
@@ -15,12 +17,21 @@
 
 namespace labrack::worker {
 
+// One disk file of the cache with its format ("qcow2" or "raw").
+struct CachedDisk {
+  std::string path;
+  std::string format;
+};
+
 // Paths of one cached image's artifacts.
 struct CachedImage {
   v1::ImageManifest manifest;
   std::string disk_path;
   std::string disk_format;  // "qcow2" or "raw"
   uint64_t disk_virtual_bytes = 0;
+  // What the disk is layered on, nearest first (its manifest's backing disks); empty when
+  // the disk stands alone.
+  std::vector<CachedDisk> backing_chain;
   std::string kernel_path;  // empty unless direct-kernel boot
   std::string initrd_path;
 };
@@ -44,13 +55,35 @@ class ImageCache {
   // Whether every artifact of `manifest` is present.
   bool Has(const v1::ImageManifest& manifest) const;
 
+  // Makes the qcow2 file `overlay` (the changes to the disk of cached image `base`, e.g. a
+  // node's disk copied while its guest was paused) the disk of a new image `name` at
+  // `version`, layered on base: the file's header is made to name base's disk by its
+  // sha256 and format (qemu-img rebase -u), the file becomes a read-only blob, and the
+  // manifest takes base's boot mode, command line, kernel, initrd, readiness, defaults and
+  // roles, and lists base's disk and its backing disks as backing disks. The file is moved
+  // into the cache, or removed on failure. NotFound when base is not cached; AlreadyExists
+  // when an image `name` is; InvalidArgument for a bad name or version; Internal when
+  // qemu-img fails.
+  absl::StatusOr<v1::ImageManifest> AddLayer(const std::string& name, const std::string& version,
+                                             const std::string& base, const std::string& overlay);
+
   std::string BlobPath(const std::string& sha256) const;
 
  private:
   friend class ImageImport;
   explicit ImageCache(std::string dir) : dir_(std::move(dir)) {}
   absl::Status LoadManifests();
-  absl::Status Commit(const v1::ImageManifest& manifest);
+  // Keeps the manifest. With `replace` false, AlreadyExists when the name is taken.
+  absl::Status Commit(const v1::ImageManifest& manifest, bool replace = true);
+  // Whether the cached disks of `manifest` name each other in their headers exactly as its
+  // chain says (and a disk that stands alone names nothing). InvalidArgument naming the
+  // artifact otherwise.
+  absl::Status VerifyBackingChain(const v1::ImageManifest& manifest) const;
+  // Moves `overlay` into blobs/ as `staging`, names `below` in its header and returns the
+  // file's sha256 and size.
+  absl::StatusOr<v1::ImageArtifact> StageLayer(const std::string& overlay,
+                                               const std::string& staging,
+                                               const v1::ImageArtifact& below) const;
 
   const std::string dir_;
   mutable absl::Mutex mu_;
@@ -81,6 +114,9 @@ class ImageImport {
   std::map<std::string, std::unique_ptr<Pending>> pending_;
   bool already_present_ = true;
 };
+
+// The disk artifact of a valid manifest.
+const v1::ImageArtifact& DiskArtifact(const v1::ImageManifest& manifest);
 
 // Virtual size of a qcow2 (from its header) or raw (its length) disk file.
 absl::StatusOr<uint64_t> DiskVirtualSize(const std::string& path, const std::string& format);
