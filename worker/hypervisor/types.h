@@ -46,12 +46,21 @@ struct VolumeSpec {
   DiskFormat backing_format = DiskFormat::kQcow2;
 };
 
+// One level of a disk's backing chain.
+struct BackingFile {
+  std::string path;
+  DiskFormat format = DiskFormat::kQcow2;
+
+  friend bool operator==(const BackingFile&, const BackingFile&) = default;
+};
+
 struct DomainDisk {
   std::string path;
   DiskFormat format = DiskFormat::kQcow2;
-  // Backing file of a qcow2 overlay, stated so that libvirt never probes its format.
-  std::string backing_path;
-  DiskFormat backing_format = DiskFormat::kQcow2;
+  // What a qcow2 overlay lies on, nearest first (e.g. a captured layer, then its base),
+  // every level with its format: stated whole, so that libvirt never probes a format nor
+  // follows a name from a guest-writable header. Empty: no backing file.
+  std::vector<BackingFile> backing;
   std::string target;  // vda, vdb, ...
 };
 

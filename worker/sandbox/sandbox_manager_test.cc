@@ -28,7 +28,8 @@ TEST_F(SandboxManagerTest, CreateBuildsNetworksVolumesAndRunningDomains) {
   EXPECT_EQ(server->nics[0].network, "lr-0123abcd-lan");
   EXPECT_EQ(server->nics[0].filter_ip, "10.10.1.1");
   ASSERT_EQ(server->disks.size(), 1u);
-  EXPECT_FALSE(server->disks[0].backing_path.empty());
+  ASSERT_EQ(server->disks[0].backing.size(), 1u);
+  EXPECT_FALSE(server->disks[0].backing[0].path.empty());
   EXPECT_EQ(st->nodes(1).addresses(0), "10.10.1.2/24");
 }
 

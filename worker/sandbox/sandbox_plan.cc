@@ -35,6 +35,11 @@ ObjectTag TagFor(const v1::SandboxSpec& spec, const PlanContext& ctx, const std:
   return tag;
 }
 
+// The manifest's format word ("qcow2" or "raw", validated on import).
+DiskFormat FormatOf(const std::string& format) {
+  return format == "raw" ? DiskFormat::kRaw : DiskFormat::kQcow2;
+}
+
 std::string AddressOnly(const std::string& cidr) { return cidr.substr(0, cidr.find('/')); }
 
 using ShapeMap = std::map<std::string, v1::LinkShape>;  // network name -> its shape
@@ -68,20 +73,25 @@ absl::StatusOr<NodePlan> PlanNode(const v1::SandboxSpec& spec, const v1::Node& n
   d.tag = TagFor(spec, ctx, node.name());
   d.tag.spec_json = spec_json;
 
+  // The root overlay lies on the image's disk, and through it on what that disk is
+  // layered on (a captured image's base), every level named with its format.
   VolumeSpec root{ctx.pool, RootVolumeName(spec.sandbox_id(), node.name()),
-                  image.disk_virtual_bytes, image.disk_path,
-                  image.disk_format == "raw" ? DiskFormat::kRaw : DiskFormat::kQcow2};
+                  image.disk_virtual_bytes, image.disk_path, FormatOf(image.disk_format)};
   plan.volumes.push_back(root);
+  std::vector<BackingFile> chain = {{root.backing_path, root.backing_format}};
+  for (const CachedDisk& below : image.backing_chain) {
+    chain.push_back({below.path, FormatOf(below.format)});
+  }
   d.disks.push_back({absl::StrCat(ctx.pool_dir, "/", root.name), DiskFormat::kQcow2,
-                     root.backing_path, root.backing_format, "vda"});
+                     std::move(chain), "vda"});
   for (int i = 0; i < node.disks_size(); ++i) {
     const v1::Disk& disk = node.disks(i);
     VolumeSpec blank{ctx.pool, DiskVolumeName(spec.sandbox_id(), node.name(), disk.name()),
                      disk.size_mib() << 20, "", DiskFormat::kQcow2};
     plan.volumes.push_back(blank);
     std::string target = absl::StrCat("vd", std::string(1, static_cast<char>('b' + i)));
-    d.disks.push_back({absl::StrCat(ctx.pool_dir, "/", blank.name), DiskFormat::kQcow2, "",
-                       DiskFormat::kQcow2, target});
+    d.disks.push_back({absl::StrCat(ctx.pool_dir, "/", blank.name), DiskFormat::kQcow2, {},
+                       target});
   }
 
   std::vector<std::string> ip_args;

@@ -117,6 +117,35 @@ TEST(SandboxPlan, EveryGuestGetsTheConsolePasswordHashOnItsCommandLine) {
               Not(HasSubstr("labrack.password_hash")));
 }
 
+TEST(SandboxPlan, ANodeOfALayeredImageStatesItsWholeBackingChain) {
+  PlanContext ctx = Context(/*host_has_netem=*/true);
+  ctx.resolve_image = [plain = ctx.resolve_image](const std::string& name)
+      -> absl::StatusOr<CachedImage> {
+    absl::StatusOr<CachedImage> image = plain(name);
+    if (image.ok() && name == "tiny-captured") {
+      image->backing_chain = {{"/images/blobs/base", "raw"}};
+    }
+    return image;
+  };
+  v1::SandboxSpec spec = Spec();
+  spec.mutable_topology()->mutable_nodes(1)->set_image("tiny-captured");
+  absl::StatusOr<SandboxPlan> plan = PlanSandbox(spec, ctx);
+  ASSERT_OK(plan);
+  const NodePlan* srv = FindNode(*plan, "srv");
+  ASSERT_NE(srv, nullptr);
+  // The pool makes the overlay on the layer, naming its format ...
+  EXPECT_EQ(srv->volumes[0].backing_path, "/images/tiny-captured/disk.qcow2");
+  EXPECT_EQ(srv->volumes[0].backing_format, DiskFormat::kQcow2);
+  // ... and the domain states overlay -> layer -> base, each with its format.
+  ASSERT_EQ(srv->domain.disks.size(), 1u);
+  EXPECT_EQ(srv->domain.disks[0].backing,
+            (std::vector<BackingFile>{{"/images/tiny-captured/disk.qcow2", DiskFormat::kQcow2},
+                                      {"/images/blobs/base", DiskFormat::kRaw}}));
+  // A node of a plain image has one level.
+  EXPECT_EQ(FindNode(*plan, "r1")->domain.disks[0].backing,
+            (std::vector<BackingFile>{{"/images/tiny/disk.qcow2", DiskFormat::kQcow2}}));
+}
+
 TEST(SandboxPlan, AHashThatCouldAddKernelArgumentsIsRefused) {
   v1::SandboxSpec spec = Spec();
   spec.set_console_password_hash("$6$x$y init=/bin/sh");

@@ -4,6 +4,7 @@
 
 #include <limits>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -21,6 +22,9 @@ using xml_internal::AppendText;
 using xml_internal::AppendWithAttr;
 using xml_internal::SetAttr;
 
+// More than labrack ever makes (an image's disk and its backing disks, under an overlay).
+constexpr size_t kMaxBackingDepth = 16;
+
 // ---- building ----
 
 void AppendOs(pugi::xml_node domain, const DomainSpec& spec) {
@@ -37,20 +41,23 @@ void AppendOs(pugi::xml_node domain, const DomainSpec& spec) {
   if (!spec.cmdline.empty()) AppendText(os, "cmdline", spec.cmdline);
 }
 
-// A stated backing chain: one file of a known format, then an explicit end, so that libvirt
-// and qemu never read a format or a further backing file from a guest-writable header.
+// A stated backing chain: every file of a known format, nearest first, then an explicit
+// end, so that libvirt and qemu never read a format or a further backing file from a
+// guest-writable header (nor from a layer's header: its relative name is for qemu-img).
 void AppendBackingStore(pugi::xml_node disk, const DomainDisk& spec) {
   pugi::xml_node backing = disk.append_child("backingStore");
-  if (spec.backing_path.empty()) return;  // <backingStore/>: no backing file at all
-  SetAttr(backing, "type", "file");
-  AppendWithAttr(backing, "format", "type", DiskFormatName(spec.backing_format));
-  pugi::xml_node source = AppendWithAttr(backing, "source", "file", spec.backing_path);
-  // libvirt's DAC driver would otherwise chown the shared base image to the qemu user
-  // (and never give it back), letting one guest's qemu write what every overlay reads.
-  // The image cache keeps bases world-readable (0444), which is all qemu needs.
-  pugi::xml_node label = AppendWithAttr(source, "seclabel", "model", "dac");
-  SetAttr(label, "relabel", "no");
-  backing.append_child("backingStore");
+  for (const BackingFile& file : spec.backing) {
+    SetAttr(backing, "type", "file");
+    AppendWithAttr(backing, "format", "type", DiskFormatName(file.format));
+    pugi::xml_node source = AppendWithAttr(backing, "source", "file", file.path);
+    // libvirt's DAC driver would otherwise chown the shared base image to the qemu user
+    // (and never give it back), letting one guest's qemu write what every overlay reads.
+    // The image cache keeps bases world-readable (0444), which is all qemu needs.
+    pugi::xml_node label = AppendWithAttr(source, "seclabel", "model", "dac");
+    SetAttr(label, "relabel", "no");
+    backing = backing.append_child("backingStore");
+  }
+  // The innermost <backingStore/>: no further backing file.
 }
 
 void AppendDisk(pugi::xml_node devices, const DomainDisk& spec) {
@@ -179,10 +186,16 @@ absl::StatusOr<DomainDisk> ParseDisk(pugi::xml_node disk) {
   out.path = disk.child("source").attribute("file").value();
   ASSIGN_OR_RETURN(out.format, ParseDiskFormat(absl::StrCat("disk ", target, " driver type"),
                                                disk.child("driver").attribute("type").value()));
-  pugi::xml_node backing = disk.child("backingStore");
-  out.backing_path = backing.child("source").attribute("file").value();
-  if (!out.backing_path.empty()) {
-    ASSIGN_OR_RETURN(out.backing_format,
+  for (pugi::xml_node backing = disk.child("backingStore");
+       !std::string_view(backing.child("source").attribute("file").value()).empty();
+       backing = backing.child("backingStore")) {
+    if (out.backing.size() == kMaxBackingDepth) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "disk ", target, ": backing chain deeper than ", kMaxBackingDepth, " files"));
+    }
+    BackingFile& file = out.backing.emplace_back();
+    file.path = backing.child("source").attribute("file").value();
+    ASSIGN_OR_RETURN(file.format,
                      ParseDiskFormat(absl::StrCat("disk ", target, " backing format"),
                                      backing.child("format").attribute("type").value()));
   }

@@ -45,9 +45,9 @@ DomainSpec KernelBootSpec() {
   spec.initrd = "/var/lib/labrack/images/aa11/initrd.img";
   spec.cmdline = "console=ttyS0 no_timer_check root=/dev/vda rw";
   spec.disks = {{"/var/lib/labrack/pool/lr-0123abcd-server1-root.qcow2", DiskFormat::kQcow2,
-                 "/var/lib/labrack/images/aa11/disk.qcow2", DiskFormat::kQcow2, "vda"},
-                {"/var/lib/labrack/pool/lr-0123abcd-server1-data0.qcow2", DiskFormat::kQcow2, "",
-                 DiskFormat::kQcow2, "vdb"}};
+                 {{"/var/lib/labrack/images/aa11/disk.qcow2", DiskFormat::kQcow2}}, "vda"},
+                {"/var/lib/labrack/pool/lr-0123abcd-server1-data0.qcow2", DiskFormat::kQcow2, {},
+                 "vdb"}};
   spec.nics = {{"lr-0123abcd-lan", "52:54:00:0a:00:0b", "10.0.0.11"},
                {"lr-0123abcd-mgmt", "52:54:00:0a:01:0b", ""}};
   spec.serial_log = "/var/lib/labrack/logs/lr-0123abcd-server1.log";
@@ -63,7 +63,7 @@ DomainSpec KvmSpec() {
   spec.vcpus = 1;
   spec.memory_mib = 512;
   spec.disks = {{"/var/lib/labrack/pool/lr-0123abcd-router-root.qcow2", DiskFormat::kQcow2,
-                 "/var/lib/labrack/images/bb22/disk.raw", DiskFormat::kRaw, "vda"}};
+                 {{"/var/lib/labrack/images/bb22/disk.raw", DiskFormat::kRaw}}, "vda"}};
   spec.nics = {{"lr-0123abcd-lan", "52:54:00:0a:00:01", ""}};
   spec.serial_log = "/var/lib/labrack/logs/lr-0123abcd-router.log";
   spec.tag = SampleTag("router");
@@ -82,10 +82,7 @@ void ExpectSameSpec(const DomainSpec& got, const DomainSpec& want) {
   for (size_t i = 0; i < got.disks.size(); ++i) {
     EXPECT_EQ(got.disks[i].path, want.disks[i].path) << i;
     EXPECT_EQ(got.disks[i].format, want.disks[i].format) << i;
-    EXPECT_EQ(got.disks[i].backing_path, want.disks[i].backing_path) << i;
-    if (!want.disks[i].backing_path.empty()) {
-      EXPECT_EQ(got.disks[i].backing_format, want.disks[i].backing_format) << i;
-    }
+    EXPECT_EQ(got.disks[i].backing, want.disks[i].backing) << i;
     EXPECT_EQ(got.disks[i].target, want.disks[i].target) << i;
   }
   ASSERT_EQ(got.nics.size(), want.nics.size());
@@ -141,6 +138,46 @@ TEST(DomainXml, NamesTheTapOfTheShapedNicOnly) {
   ExpectRoundTrip(ShapedLinkSpec());
 }
 
+// A node of a captured image: its overlay lies on the captured layer, which lies on the
+// image it was captured from; every level is stated with its format, then the chain ends.
+DomainSpec LayeredSpec() {
+  DomainSpec spec = KernelBootSpec();
+  spec.disks.resize(1);
+  spec.disks[0].backing = {{"/var/lib/labrack/images/blobs/cc33", DiskFormat::kQcow2},
+                           {"/var/lib/labrack/images/blobs/aa11", DiskFormat::kRaw}};
+  return spec;
+}
+
+TEST(DomainXml, LayeredDiskMatchesGolden) {
+  ExpectMatchesGolden(BuildDomainXml(LayeredSpec()), "domain_layered_disk.xml");
+  ExpectRoundTrip(LayeredSpec());
+}
+
+TEST(DomainXml, StatesEveryLevelOfTheChainWithItsFormatAndEndsIt) {
+  std::string xml = BuildDomainXml(LayeredSpec());
+  EXPECT_THAT(xml, HasSubstr("<backingStore type='file'>\n"
+                             "          <format type='raw' />\n"
+                             "          <source file='/var/lib/labrack/images/blobs/aa11'>\n"
+                             "            <seclabel model='dac' relabel='no' />\n"
+                             "          </source>\n"
+                             "          <backingStore />\n"
+                             "        </backingStore>"));
+}
+
+TEST(ParseDomainXml, RefusesAnEndlessBackingChain) {
+  std::string xml = BuildDomainXml(LayeredSpec());
+  std::string level = "<backingStore type='file'><format type='qcow2'/><source file='/x'/>";
+  std::string deep;
+  for (int i = 0; i < 20; ++i) deep += level;
+  deep += "<backingStore/>";
+  for (int i = 0; i < 20; ++i) deep += "</backingStore>";
+  size_t at = xml.find("<backingStore type");
+  size_t end = xml.find("<target dev='vda'");
+  xml.replace(at, end - at, deep);
+  EXPECT_THAT(ParseDomainXml(xml),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("deeper than 16")));
+}
+
 TEST(DomainXml, OnlyKvmPassesTheHostCpuThrough) {
   EXPECT_THAT(BuildDomainXml(KvmSpec()), HasSubstr("<cpu mode='host-passthrough' />"));
   EXPECT_THAT(BuildDomainXml(KernelBootSpec()), Not(HasSubstr("<cpu")));
@@ -160,7 +197,7 @@ TEST(DomainXml, EscapesHostileValuesAndReadsThemBack) {
   spec.name = hostile;
   spec.cmdline = hostile;
   spec.disks[0].path = "/tmp/" + hostile;
-  spec.disks[0].backing_path = "/tmp/base" + hostile;
+  spec.disks[0].backing[0].path = "/tmp/base" + hostile;
   spec.nics[0].network = hostile;
   spec.nics[0].filter_ip = hostile;
   spec.serial_log = "/tmp/log" + hostile;
