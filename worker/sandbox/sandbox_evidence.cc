@@ -14,30 +14,13 @@
 #include "common/names.h"
 #include "common/parallel.h"
 #include "common/status_macros.h"
+#include "worker/sandbox/guest_pause.h"
 #include "worker/sandbox/sandbox_manager.h"
 
 namespace labrack::worker {
 namespace fs = std::filesystem;
 
 namespace {
-
-bool Runs(DomainState state) {
-  return state == DomainState::kRunning || state == DomainState::kStarting;
-}
-
-// Pauses a running domain; one already paused, shut off or gone is fine as it is.
-absl::Status SuspendIfRunning(Hypervisor& hv, const std::string& name) {
-  absl::StatusOr<DomainInfo> info = hv.GetDomain(name);
-  if (absl::IsNotFound(info.status())) return absl::OkStatus();
-  RETURN_IF_ERROR(info.status());
-  if (!Runs(info->state)) return absl::OkStatus();
-  absl::Status s = hv.SuspendDomain(name);
-  if (s.ok()) return s;
-  // The guest may have powered off in between.
-  info = hv.GetDomain(name);
-  if (absl::IsNotFound(info.status()) || (info.ok() && !Runs(info->state))) return absl::OkStatus();
-  return s;
-}
 
 struct EvidenceSource {
   v1::EvidenceFile file;
@@ -141,8 +124,8 @@ absl::StatusOr<v1::SandboxStatus> SandboxManager::FreezeSandbox(const std::strin
     if (d.tag.sandbox_id == sandbox_id) names.push_back(d.name);
   }
   // Pausing stops qemu's VM, which flushes its disks: the files are whole from then on.
-  absl::Status s =
-      RunInParallel(names.size(), [&](int i) { return SuspendIfRunning(*hv_, names[i]); });
+  absl::Status s = RunInParallel(names.size(),
+                                 [&](int i) { return PauseIfRunning(*hv_, names[i]).status(); });
   {
     absl::MutexLock lock(&entry->mu);
     entry->all_paused = s.ok();

@@ -90,6 +90,19 @@ class SandboxManager {
   absl::StatusOr<std::string> ReadEvidence(const std::string& sandbox_id, const std::string& name,
                                            uint64_t offset, uint32_t max_bytes);
 
+  // Makes each topology node's disk, as it is now, the disk of a new image named
+  // <image_prefix>-<node> in the image cache, layered on the node's image
+  // (ImageCache::AddLayer), and returns the images in topology order. Every guest is
+  // paused while the disks are copied, so that the nodes are captured at one moment, and
+  // resumed before the images are made. The same call again returns the images it made
+  // (their version names the sandbox and generation). NotFound for an unknown id;
+  // FailedPrecondition unless READY; Aborted at another generation; InvalidArgument for a
+  // prefix that makes a bad image name; AlreadyExists, with nothing made or paused, when
+  // another image holds one of the names.
+  absl::StatusOr<std::vector<v1::ImageManifest>> CaptureSandbox(const std::string& sandbox_id,
+                                                                uint64_t generation,
+                                                                const std::string& image_prefix);
+
   // Rebuilds the list of sandboxes from the libvirt objects tagged with this host's id. A
   // sandbox with paused domains and none running comes back FROZEN (only a freeze pauses).
   absl::Status Recover();
@@ -137,6 +150,12 @@ class SandboxManager {
   absl::Status Rebuild(const SandboxPlan& plan,
                        const std::function<bool(const std::string&)>& fresh);
   absl::Status RemoveObjects(const std::string& sandbox_id, bool* existed);
+  // The spec of a READY sandbox at `generation`; codes as CaptureSandbox.
+  absl::StatusOr<v1::SandboxSpec> CapturableSpec(Entry& entry, uint64_t generation);
+  // Copies each node's root overlay whose name is in `copies` (node -> destination) while
+  // every guest of the sandbox is paused, and resumes them.
+  absl::Status CopyDisksPaused(const std::string& sandbox_id,
+                               const std::map<std::string, std::string>& copies);
   // The spec of a sandbox whose guests are all paused; codes as ListEvidence.
   absl::StatusOr<v1::SandboxSpec> FrozenSpec(const std::string& sandbox_id);
 

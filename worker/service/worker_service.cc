@@ -112,6 +112,19 @@ grpc::ServerUnaryReactor* WorkerService::ReadEvidence(grpc::CallbackServerContex
   });
 }
 
+grpc::ServerUnaryReactor* WorkerService::CaptureSandbox(grpc::CallbackServerContext* ctx,
+                                                        const v1::WorkerCaptureSandboxRequest* req,
+                                                        v1::WorkerCaptureSandboxResponse* resp) {
+  // Pauses guests, copies and hashes disks: seconds, off the callback threads.
+  return RunDetached(ctx, [this, req, resp]() -> absl::Status {
+    absl::StatusOr<std::vector<v1::ImageManifest>> images =
+        sandboxes_->CaptureSandbox(req->sandbox_id(), req->generation(), req->image_prefix());
+    if (!images.ok()) return images.status();
+    for (v1::ImageManifest& m : *images) *resp->add_images() = std::move(m);
+    return absl::OkStatus();
+  });
+}
+
 grpc::ServerBidiReactor<v1::ConsoleInput, v1::ConsoleOutput>* WorkerService::AttachConsole(
     grpc::CallbackServerContext*) {
   return NewConsoleReactor(sandboxes_, hv_, &consoles_);

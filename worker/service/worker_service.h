@@ -48,6 +48,9 @@ class WorkerService final : public v1::LabWorker::CallbackService {
   grpc::ServerUnaryReactor* ReadEvidence(grpc::CallbackServerContext* ctx,
                                          const v1::WorkerReadEvidenceRequest* req,
                                          v1::WorkerReadEvidenceResponse* resp) override;
+  grpc::ServerUnaryReactor* CaptureSandbox(grpc::CallbackServerContext* ctx,
+                                           const v1::WorkerCaptureSandboxRequest* req,
+                                           v1::WorkerCaptureSandboxResponse* resp) override;
   grpc::ServerBidiReactor<v1::ConsoleInput, v1::ConsoleOutput>* AttachConsole(
       grpc::CallbackServerContext* ctx) override;
 
