@@ -30,7 +30,7 @@ DomainSpec Domain(const std::string& name, const std::string& host) {
   d.name = name;
   d.type = DomainType::kQemu;
   d.memory_mib = 64;
-  d.disks.push_back({"/default-pool/disk.qcow2", DiskFormat::kQcow2, "", DiskFormat::kQcow2, "vda"});
+  d.disks.push_back({"/default-pool/disk.qcow2", DiskFormat::kQcow2, {}, "vda"});
   d.nics.push_back({"lr-0123abcd-lan", "52:54:00:01:02:03", ""});
   d.tag = Tag(host, "0123abcd-0001", "server");
   return d;
