@@ -159,6 +159,34 @@ absl::StatusOr<std::string> GrpcWorkerClient::ReadEvidence(const std::string& sa
   return std::move(*resp.mutable_data());
 }
 
+absl::StatusOr<std::vector<v1::ImageManifest>> GrpcWorkerClient::CaptureSandbox(
+    const std::string& sandbox_id, uint64_t generation, const std::string& image_prefix) {
+  v1::WorkerCaptureSandboxRequest req;
+  req.set_sandbox_id(sandbox_id);
+  req.set_generation(generation);
+  req.set_image_prefix(image_prefix);
+  v1::WorkerCaptureSandboxResponse resp;
+  absl::Status status = CallWithin(options_.capture_deadline, [&](grpc::ClientContext* ctx) {
+    return stub_->CaptureSandbox(ctx, req, &resp);
+  });
+  if (!status.ok()) return Annotate(status);
+  return std::vector<v1::ImageManifest>(resp.images().begin(), resp.images().end());
+}
+
+absl::StatusOr<std::string> GrpcWorkerClient::ReadImageBlob(const std::string& sha256,
+                                                            uint64_t offset, uint32_t max_bytes) {
+  v1::WorkerReadImageBlobRequest req;
+  req.set_sha256(sha256);
+  req.set_offset(offset);
+  req.set_max_bytes(max_bytes);
+  v1::WorkerReadImageBlobResponse resp;
+  absl::Status status = CallWithin(options_.read_evidence_deadline, [&](grpc::ClientContext* ctx) {
+    return stub_->ReadImageBlob(ctx, req, &resp);
+  });
+  if (!status.ok()) return Annotate(status);
+  return std::move(*resp.mutable_data());
+}
+
 absl::StatusOr<std::unique_ptr<ConsoleRelay>> GrpcWorkerClient::AttachConsole(
     const std::string& sandbox_id, const std::string& node) {
   // The console's own deadline is long; connecting must not take that long.

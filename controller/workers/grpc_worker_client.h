@@ -31,6 +31,8 @@ struct WorkerClientOptions {
   absl::Duration list_evidence_deadline = absl::Seconds(10);
   // ReadEvidence, for one piece of at most 1 MiB.
   absl::Duration read_evidence_deadline = absl::Seconds(30);
+  // CaptureSandbox: pausing the guests, copying and hashing their disks.
+  absl::Duration capture_deadline = absl::Minutes(10);
   // EnsureImage, for all of an image's bytes.
   absl::Duration image_deadline = absl::Minutes(30);
   // The longest a console stays attached; after it the relay ends with DeadlineExceeded.
@@ -70,6 +72,11 @@ class GrpcWorkerClient : public WorkerClient {
       const std::string& sandbox_id) override;
   absl::StatusOr<std::string> ReadEvidence(const std::string& sandbox_id, const std::string& name,
                                            uint64_t offset, uint32_t max_bytes) override;
+  absl::StatusOr<std::vector<v1::ImageManifest>> CaptureSandbox(
+      const std::string& sandbox_id, uint64_t generation, const std::string& image_prefix) override;
+  // Within read_evidence_deadline, as one piece of evidence.
+  absl::StatusOr<std::string> ReadImageBlob(const std::string& sha256, uint64_t offset,
+                                            uint32_t max_bytes) override;
   // Returns once `open` is sent: Unavailable when the worker cannot be reached within the
   // quick deadline. A worker's
   // refusal (NotFound for an unknown sandbox or node, InvalidArgument...) is what the

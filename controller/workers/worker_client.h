@@ -60,6 +60,13 @@ class WorkerClient {
   virtual absl::StatusOr<std::string> ReadEvidence(const std::string& sandbox_id,
                                                    const std::string& name, uint64_t offset,
                                                    uint32_t max_bytes) = 0;
+  // Makes each node's current disk of a READY sandbox an image <image_prefix>-<node> in the
+  // worker's cache (worker.proto CaptureSandbox); one manifest per node.
+  virtual absl::StatusOr<std::vector<v1::ImageManifest>> CaptureSandbox(
+      const std::string& sandbox_id, uint64_t generation, const std::string& image_prefix) = 0;
+  // At most `max_bytes` of the worker's image blob `sha256` from `offset`; empty at its end.
+  virtual absl::StatusOr<std::string> ReadImageBlob(const std::string& sha256, uint64_t offset,
+                                                    uint32_t max_bytes) = 0;
   virtual absl::StatusOr<std::unique_ptr<ConsoleRelay>> AttachConsole(
       const std::string& sandbox_id, const std::string& node) = 0;
 };

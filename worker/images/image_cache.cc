@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -10,6 +11,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/file_range.h"
 #include "common/names.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
@@ -97,6 +99,17 @@ absl::Status ImageCache::LoadManifests() {
 
 std::string ImageCache::BlobPath(const std::string& sha256) const {
   return absl::StrCat(dir_, "/blobs/", sha256);
+}
+
+absl::StatusOr<std::string> ImageCache::ReadBlob(const std::string& sha256, uint64_t offset,
+                                                uint32_t max_bytes) const {
+  RETURN_IF_ERROR(ValidateSha256("sha256", sha256));
+  uint32_t max = max_bytes == 0 ? kMaxBlobReadBytes : std::min(max_bytes, kMaxBlobReadBytes);
+  absl::StatusOr<std::string> data = ReadFileRange(BlobPath(sha256), offset, max);
+  if (absl::IsNotFound(data.status())) {
+    return absl::NotFoundError(absl::StrCat("no blob ", sha256, " in this image cache"));
+  }
+  return data;
 }
 
 bool ImageCache::Has(const v1::ImageManifest& manifest) const {

@@ -38,6 +38,9 @@ struct CachedImage {
 
 class ImageImport;
 
+// The most ImageCache::ReadBlob returns at once.
+inline constexpr uint32_t kMaxBlobReadBytes = 1 << 20;
+
 class ImageCache {
  public:
   // Opens (creating as needed) a cache in `dir`. Internal when the folder cannot be made.
@@ -68,6 +71,11 @@ class ImageCache {
                                              const std::string& base, const std::string& overlay);
 
   std::string BlobPath(const std::string& sha256) const;
+  // At most max_bytes (0, or more than kMaxBlobReadBytes: that many) of the blob `sha256`
+  // from `offset`; empty at its end. InvalidArgument naming sha256 when it is not one;
+  // NotFound for a blob the cache does not hold.
+  absl::StatusOr<std::string> ReadBlob(const std::string& sha256, uint64_t offset,
+                                       uint32_t max_bytes) const;
 
  private:
   friend class ImageImport;

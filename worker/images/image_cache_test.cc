@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -17,12 +18,14 @@
 namespace labrack::worker {
 namespace {
 
+using ::labrack::testing::IsOkAndHolds;
 using ::labrack::testing::MakeTempDir;
 using ::labrack::testing::StatusIs;
 using ::labrack::testing::WriteFakeImage;
 using ::testing::ElementsAre;
 using ::testing::Eq;
 using ::testing::Not;
+using ::testing::SizeIs;
 using ::testing::HasSubstr;
 
 // What a host command printed (stdout and stderr), then "exit=N".
@@ -71,6 +74,29 @@ TEST_F(ImageCacheTest, ImportStoresReadOnlyContentAddressedBlobs) {
   EXPECT_EQ(image->disk_virtual_bytes, 2ull << 30);
   EXPECT_EQ(image->disk_format, "qcow2");
   EXPECT_THAT(image->kernel_path, HasSubstr(manifest_.artifacts(0).sha256()));
+}
+
+TEST_F(ImageCacheTest, ReadBlobReadsAHeldBlobInBoundedPiecesAndNothingElse) {
+  ASSERT_OK(cache_->ImportFromFolder(manifest_, src_));
+  const v1::ImageArtifact& disk = DiskArtifact(manifest_);
+  std::string whole;
+  for (uint64_t offset = 0;;) {
+    absl::StatusOr<std::string> piece = cache_->ReadBlob(disk.sha256(), offset, 1000);
+    ASSERT_OK(piece);
+    if (piece->empty()) break;
+    EXPECT_LE(piece->size(), 1000u);
+    offset += piece->size();
+    whole += *piece;
+  }
+  std::ifstream in(src_ + "/" + disk.file(), std::ios::binary);
+  std::string expected((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(whole, expected);
+  EXPECT_THAT(cache_->ReadBlob(disk.sha256(), 0, 0), IsOkAndHolds(SizeIs(std::min<size_t>(
+                                                         expected.size(), kMaxBlobReadBytes))));
+  EXPECT_THAT(cache_->ReadBlob(std::string(64, 'a'), 0, 0),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("aaaa")));
+  EXPECT_THAT(cache_->ReadBlob("../manifests/tiny", 0, 0),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("sha256")));
 }
 
 TEST_F(ImageCacheTest, RefusesAnArtifactWhoseHashDiffers) {

@@ -1,16 +1,11 @@
 // SandboxManager::FreezeSandbox and the evidence of a frozen sandbox: which files it is
 // (named by the plan, never by a request) and reading them in bounded pieces.
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 
-#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "common/file_range.h"
 #include "common/names.h"
 #include "common/parallel.h"
 #include "common/status_macros.h"
@@ -82,23 +77,6 @@ absl::StatusOr<std::vector<EvidenceSource>> EvidenceFiles(const v1::SandboxSpec&
   return out;
 }
 
-// Up to `max` bytes of `path` from `offset`; fewer only at its end.
-absl::StatusOr<std::string> ReadRange(const std::string& path, uint64_t offset, size_t max) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::InternalError(absl::StrCat("open ", path, ": ", strerror(errno)));
-  absl::Cleanup closer = [fd] { close(fd); };
-  std::string data(max, '\0');
-  size_t got = 0;
-  while (got < max) {
-    ssize_t n = pread(fd, data.data() + got, max - got, static_cast<off_t>(offset + got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return absl::InternalError(absl::StrCat("read ", path, ": ", strerror(errno)));
-    if (n == 0) break;
-    got += n;
-  }
-  data.resize(got);
-  return data;
-}
 
 }  // namespace
 
@@ -177,7 +155,7 @@ absl::StatusOr<std::string> SandboxManager::ReadEvidence(const std::string& sand
   if (offset >= size) return std::string();
   uint32_t max =
       max_bytes == 0 ? kMaxEvidenceReadBytes : std::min(max_bytes, kMaxEvidenceReadBytes);
-  return ReadRange(it->path, offset, std::min<uint64_t>(max, size - offset));
+  return ReadFileRange(it->path, offset, std::min<uint64_t>(max, size - offset));
 }
 
 }  // namespace labrack::worker

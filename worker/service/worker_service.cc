@@ -125,6 +125,17 @@ grpc::ServerUnaryReactor* WorkerService::CaptureSandbox(grpc::CallbackServerCont
   });
 }
 
+grpc::ServerUnaryReactor* WorkerService::ReadImageBlob(grpc::CallbackServerContext* ctx,
+                                                       const v1::WorkerReadImageBlobRequest* req,
+                                                       v1::WorkerReadImageBlobResponse* resp) {
+  // Reads up to a MiB from disk: off the callback threads.
+  return RunDetached(ctx, [this, req, resp]() -> absl::Status {
+    absl::StatusOr<std::string> data = images_->ReadBlob(req->sha256(), req->offset(), req->max_bytes());
+    if (data.ok()) *resp->mutable_data() = *std::move(data);
+    return data.status();
+  });
+}
+
 grpc::ServerBidiReactor<v1::ConsoleInput, v1::ConsoleOutput>* WorkerService::AttachConsole(
     grpc::CallbackServerContext*) {
   return NewConsoleReactor(sandboxes_, hv_, &consoles_);

@@ -51,6 +51,9 @@ class WorkerService final : public v1::LabWorker::CallbackService {
   grpc::ServerUnaryReactor* CaptureSandbox(grpc::CallbackServerContext* ctx,
                                            const v1::WorkerCaptureSandboxRequest* req,
                                            v1::WorkerCaptureSandboxResponse* resp) override;
+  grpc::ServerUnaryReactor* ReadImageBlob(grpc::CallbackServerContext* ctx,
+                                          const v1::WorkerReadImageBlobRequest* req,
+                                          v1::WorkerReadImageBlobResponse* resp) override;
   grpc::ServerBidiReactor<v1::ConsoleInput, v1::ConsoleOutput>* AttachConsole(
       grpc::CallbackServerContext* ctx) override;
 
