@@ -201,6 +201,32 @@ absl::StatusOr<v1::Sandbox> SqliteStore::CreateSandbox(const v1::Sandbox& sandbo
   return created;
 }
 
+absl::StatusOr<std::vector<v1::Sandbox>> SqliteStore::CreateSandboxes(
+    const std::vector<v1::Sandbox>& sandboxes, const v1::Topology& topology,
+    const PlaceFn& place) {
+  for (const v1::Sandbox& sandbox : sandboxes) {
+    if (sandbox.sandbox_id().empty()) {
+      return absl::InvalidArgumentError("sandbox.sandbox_id: must not be empty");
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  uint64_t seq = 0;
+  ASSIGN_OR_RETURN(std::vector<v1::Sandbox> created,
+                   InTransaction(db_.get(), TxKind::kWrite, "create sandboxes",
+                                 [&]() -> absl::StatusOr<std::vector<v1::Sandbox>> {
+                                   std::vector<v1::Sandbox> out;
+                                   for (const v1::Sandbox& sandbox : sandboxes) {
+                                     ASSIGN_OR_RETURN(v1::Sandbox one,
+                                                      CreateInTransaction(sandbox, topology,
+                                                                          place, &seq));
+                                     out.push_back(std::move(one));
+                                   }
+                                   return out;
+                                 }));
+  Publish(seq);
+  return created;
+}
+
 absl::StatusOr<v1::Sandbox> SqliteStore::GetSandbox(const std::string& sandbox_id) {
   absl::MutexLock lock(&mu_);
   sqlite3* db = db_.get();

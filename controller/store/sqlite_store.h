@@ -62,6 +62,9 @@ class SqliteStore : public Store {
   absl::StatusOr<v1::Sandbox> CreateSandbox(const v1::Sandbox& sandbox,
                                             const v1::Topology& topology,
                                             const PlaceFn& place) override;
+  absl::StatusOr<std::vector<v1::Sandbox>> CreateSandboxes(const std::vector<v1::Sandbox>& sandboxes,
+                                                           const v1::Topology& topology,
+                                                           const PlaceFn& place) override;
   absl::StatusOr<v1::Sandbox> GetSandbox(const std::string& sandbox_id) override;
   absl::StatusOr<v1::Sandbox> GetSandboxByRequestId(const std::string& request_id) override;
   absl::StatusOr<v1::Topology> GetSandboxTopology(const std::string& sandbox_id) override;

@@ -15,6 +15,7 @@ namespace labrack::controller {
 namespace {
 
 using ::google::protobuf::util::TimeUtil;
+using ::labrack::testing::IsOk;
 using ::labrack::testing::IsOkAndHolds;
 using ::labrack::testing::StatusIs;
 using ::testing::ElementsAre;
@@ -288,6 +289,42 @@ TEST_F(SandboxStore, PlacementErrorWritesNothing) {
   absl::StatusOr<HostRecord> host = store_->GetHost("h1");
   ASSERT_OK(host);
   EXPECT_EQ(host->host.sandboxes(), 0u);
+}
+
+TEST_F(SandboxStore, CreateSandboxesPlacesEachSeeingTheOnesBeforeItOrWritesNothing) {
+  // `place` sees the reservations of the sandboxes placed before it in the same call.
+  std::vector<uint32_t> seen;
+  PlaceFn count = [&](const std::vector<HostRecord>& hosts) -> absl::StatusOr<std::string> {
+    for (const HostRecord& h : hosts) {
+      if (h.host.host_id() == "h1") seen.push_back(h.host.sandboxes());
+    }
+    if (seen.size() == 3) return absl::ResourceExhaustedError("the third does not fit");
+    return std::string("h1");
+  };
+  EXPECT_THAT(store_->CreateSandboxes({NewSandbox("0000000a"), NewSandbox("0000000b"),
+                                       NewSandbox("0000000c")},
+                                      WebTopology(), count),
+              StatusIs(absl::StatusCode::kResourceExhausted, "the third does not fit"));
+  EXPECT_THAT(seen, ElementsAre(0u, 1u, 2u));
+  EXPECT_THAT(store_->ListSandboxes({}), IsOkAndHolds(IsEmpty()));
+  EXPECT_THAT(store_->ListEvents(0, "", 0), IsOkAndHolds(IsEmpty()));
+
+  auto made = store_->CreateSandboxes(
+      {NewSandbox("0000000a", 512, "class-0"), NewSandbox("0000000b", 512, "class-1")},
+      WebTopology(), PlaceOn("h2"));
+  ASSERT_OK(made);
+  ASSERT_EQ(made->size(), 2u);
+  EXPECT_EQ((*made)[1].sandbox_id(), "0000000b");
+  EXPECT_EQ((*made)[1].host_id(), "h2");
+  EXPECT_THAT(store_->GetSandboxTopology("0000000b"), IsOk());
+  // The same request ids again: the same sandboxes, nothing placed.
+  auto again = store_->CreateSandboxes(
+      {NewSandbox("0000000c", 512, "class-0"), NewSandbox("0000000d", 512, "class-1")},
+      WebTopology(), PlaceOn("h9"));
+  ASSERT_OK(again);
+  EXPECT_EQ((*again)[0].sandbox_id(), "0000000a");
+  EXPECT_EQ((*again)[1].sandbox_id(), "0000000b");
+  EXPECT_THAT(store_->ListSandboxes({}), IsOkAndHolds(SizeIs(2)));
 }
 
 TEST_F(SandboxStore, PlacementOnAnUnregisteredHostIsRefused) {

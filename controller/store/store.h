@@ -96,6 +96,12 @@ class Store {
   virtual absl::StatusOr<v1::Sandbox> CreateSandbox(const v1::Sandbox& sandbox,
                                                     const v1::Topology& topology,
                                                     const PlaceFn& place) = 0;
+  // CreateSandbox for several sandboxes of one `topology`, all in one transaction: each
+  // `place` sees the sandboxes placed before it, so either all are written or nothing is.
+  // Returned in order; one whose request_id made a sandbox already is that sandbox.
+  virtual absl::StatusOr<std::vector<v1::Sandbox>> CreateSandboxes(
+      const std::vector<v1::Sandbox>& sandboxes, const v1::Topology& topology,
+      const PlaceFn& place) = 0;
   // NotFound for an unknown id.
   virtual absl::StatusOr<v1::Sandbox> GetSandbox(const std::string& sandbox_id) = 0;
   // The sandbox a create with this non-empty request_id made. NotFound when none did.
