@@ -33,13 +33,15 @@ class ControllerClient {
   // cannot reach) keeps the controller's message.
   absl::Status ToStatus(const grpc::Status& status) const;
 
-  // One unary call with the RPC timeout: client.Call(&Stub::GetSandbox, request).
+  // One unary call with the RPC timeout (or `timeout` when not zero):
+  // client.Call(&Stub::GetSandbox, request).
   template <typename Request, typename Response>
   absl::StatusOr<Response> Call(grpc::Status (v1::LabController::Stub::*method)(
                                     grpc::ClientContext*, const Request&, Response*),
-                                const Request& request) {
+                                const Request& request,
+                                absl::Duration timeout = absl::ZeroDuration()) {
     grpc::ClientContext ctx;
-    SetDeadline(ctx);
+    SetDeadline(ctx, timeout);
     Response response;
     grpc::Status status = (stub_.get()->*method)(&ctx, request, &response);
     if (!status.ok()) return ToStatus(status);

@@ -19,16 +19,18 @@ inline constexpr int kCreateAttempts = 3;
 inline constexpr absl::Duration kCreateRetryPause = absl::Milliseconds(500);
 
 // `what` names the thing made ("sandbox", "session") in the give-up message; `verb` the
-// call in the retry lines, and `duplicate` what a repeat without the request id would do.
+// call in the retry lines, and `duplicate` what a repeat without the request id would do;
+// `timeout`, when not zero, replaces the RPC timeout of each attempt.
 template <typename Request, typename Response>
 absl::StatusOr<Response> CallCreate(CommandContext& ctx,
                                     grpc::Status (v1::LabController::Stub::*method)(
                                         grpc::ClientContext*, const Request&, Response*),
                                     const Request& req, const std::string& what,
                                     const std::string& verb = "create",
-                                    const std::string& duplicate = "making") {
+                                    const std::string& duplicate = "making",
+                                    absl::Duration timeout = absl::ZeroDuration()) {
   for (int attempt = 1;; ++attempt) {
-    absl::StatusOr<Response> created = ctx.client().Call(method, req);
+    absl::StatusOr<Response> created = ctx.client().Call(method, req, timeout);
     bool retry = created.status().code() == absl::StatusCode::kUnavailable ||
                  created.status().code() == absl::StatusCode::kDeadlineExceeded;
     if (created.ok() || !retry) return created;

@@ -2,12 +2,24 @@
 // exceptions; CLI11 turns the string into a usage error.
 #include "cli/flags.h"
 
+#include <algorithm>
+#include <limits>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
 namespace labrack::cli {
+
+absl::StatusOr<uint32_t> TtlSeconds(absl::Duration ttl) {
+  int64_t s = absl::ToInt64Seconds(absl::Ceil(ttl, absl::Seconds(1)));
+  if (s > std::numeric_limits<uint32_t>::max()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--ttl: ", absl::FormatDuration(ttl), " is out of range"));
+  }
+  return static_cast<uint32_t>(std::max<int64_t>(s, 0));
+}
 namespace {
 
 constexpr absl::string_view kPhasePrefix = "SANDBOX_PHASE_";

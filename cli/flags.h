@@ -10,11 +10,16 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "labrack/v1/types.pb.h"
 
 namespace labrack::cli {
+
+// A --ttl as the API's ttl_seconds: whole seconds, rounded up so that a short but positive
+// --ttl never means "never". InvalidArgument naming --ttl beyond 32 bits.
+absl::StatusOr<uint32_t> TtlSeconds(absl::Duration ttl);
 
 // Adds `name` taking a duration in Go syntax ("90s", "10m", "1h30m"), stored in `*out`,
 // whose initial value is shown as the default. Positive, or also 0 with `zero_ok`.

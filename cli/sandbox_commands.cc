@@ -3,13 +3,12 @@
 // answers with the first attempt's sandbox. --wait hands over to WaitForSandbox.
 #include "cli/sandbox_commands.h"
 
-#include <algorithm>
 #include <cstdint>
-#include <limits>
 #include <memory>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "cli/capture_commands.h"
 #include "cli/console.h"
 #include "cli/create_retry.h"
 #include "cli/exit_codes.h"
@@ -71,16 +70,6 @@ absl::Status FinishMutation(CommandContext& ctx, const SandboxOptions& o, v1::Sa
     return absl::OkStatus();
   }
   return PrintSandbox(ctx, sandbox);
-}
-
-// Whole seconds, rounded up so that a short but positive --ttl never means "never".
-absl::StatusOr<uint32_t> TtlSeconds(absl::Duration ttl) {
-  int64_t s = absl::ToInt64Seconds(absl::Ceil(ttl, absl::Seconds(1)));
-  if (s > std::numeric_limits<uint32_t>::max()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--ttl: ", absl::FormatDuration(ttl), " is out of range"));
-  }
-  return static_cast<uint32_t>(std::max<int64_t>(s, 0));
 }
 
 absl::Status Create(CommandContext& ctx, const SandboxOptions& o) {
@@ -228,6 +217,7 @@ void AddSandboxCommands(CLI::App& root, CommandContext& ctx) {
   AddIdArgument(*cmd, destroy);
   AddWaitOptions(*cmd, destroy, "DESTROYED");
   AddConsole(*group, ctx);
+  AddCaptureCommands(*group, ctx);
 }
 
 }  // namespace labrack::cli

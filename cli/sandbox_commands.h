@@ -1,4 +1,5 @@
-// `labrackctl sandbox create|list|get|reset|destroy|console`: per-candidate lab sandboxes.
+// `labrackctl sandbox create|list|get|reset|destroy|console` (and capture|clone, see
+// capture_commands.h): per-candidate lab sandboxes.
 // Not thread-safe (see CommandContext).
 #ifndef LABRACK_CLI_SANDBOX_COMMANDS_H_
 #define LABRACK_CLI_SANDBOX_COMMANDS_H_

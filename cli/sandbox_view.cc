@@ -78,6 +78,7 @@ void PrintSandboxDetails(const v1::Sandbox& s, absl::Time now, std::ostream& out
     PrintField(out, "From pool:", absl::StrCat(s.assigned_from_pool(), ", assigned ",
                                                FormatTime(s.assigned_at(), now)));
   }
+  if (!s.cloned_from().empty()) PrintField(out, "Cloned from:", s.cloned_from());
   PrintField(out, "Reserved:", FormatCapacity(s.reserved()));
   PrintField(out, "Request id:", s.request_id());
   PrintField(out, "Created:", FormatTime(s.created_at(), now));

@@ -69,6 +69,8 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
   c->pool_driver_ = std::make_unique<PoolDriver>(c->store_.get(), c->topologies_.get(),
                                                  c->sandboxes_.get());
   reconciler->SetPoolDriver(c->pool_driver_.get());
+  c->captures_ = std::make_unique<CaptureApi>(c->store_.get(), c->images_.get(), c->workers_.get(),
+                                              c->sandboxes_.get());
   ServiceParts parts;
   parts.store = c->store_.get();
   parts.hosts = c->hosts_.get();
@@ -77,6 +79,7 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
   parts.sandboxes = c->sandboxes_.get();
   parts.sessions = c->sessions_.get();
   parts.pools = c->pools_.get();
+  parts.captures = c->captures_.get();
   parts.workers = c->workers_.get();
   parts.on_host_registered = [reconciler] { reconciler->Wake(); };
   c->service_ = std::make_unique<ControllerService>(std::move(parts));

@@ -15,6 +15,7 @@
 #include "controller/core/host_registry.h"
 #include "controller/core/sandbox_api.h"
 #include "controller/core/topology_catalog.h"
+#include "controller/capture/capture_api.h"
 #include "controller/pools/pool_api.h"
 #include "controller/pools/pool_driver.h"
 #include "controller/reconciler/image_distribution.h"
@@ -71,6 +72,7 @@ class ControllerServer {
   std::unique_ptr<SessionApi> sessions_;
   std::unique_ptr<PoolApi> pools_;
   std::unique_ptr<PoolDriver> pool_driver_;
+  std::unique_ptr<CaptureApi> captures_;
   std::unique_ptr<ControllerService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<worker::WorkerServer> worker_;

@@ -19,6 +19,12 @@ namespace {
 
 constexpr uint32_t kMaxTtlSeconds = 30 * 24 * 3600;
 
+absl::Status ValidateTtl(uint32_t ttl_seconds) {
+  if (ttl_seconds <= kMaxTtlSeconds) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("ttl_seconds: at most ", kMaxTtlSeconds, " (30 days); 0 for no expiry"));
+}
+
 bool IsLabelKeyChar(char c) {
   return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '.' || c == '_' || c == '/' ||
          c == '-';
@@ -59,6 +65,13 @@ absl::StatusOr<v1::Sandbox> Replay(const v1::CreateSandboxRequest& request,
       "request_id: '", request.request_id(), "' already made sandbox ", earlier.sandbox_id(),
       " with image_overrides ", FormatOverrides(earlier.image_overrides()), ", not ",
       FormatOverrides(request.image_overrides()), "; a different create needs a new request_id"));
+}
+
+absl::Status SetConsolePassword(v1::Sandbox& sandbox) {
+  ASSIGN_OR_RETURN(ConsolePassword password, NewConsolePassword());
+  sandbox.set_console_password(password.password);
+  sandbox.set_console_password_hash(password.hash);
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -149,10 +162,7 @@ absl::StatusOr<v1::Sandbox> SandboxApi::CreateWith(const v1::CreateSandboxReques
     if (earlier.ok()) return Replay(request, *earlier);
     if (!absl::IsNotFound(earlier.status())) return earlier.status();
   }
-  if (request.ttl_seconds() > kMaxTtlSeconds) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("ttl_seconds: at most ", kMaxTtlSeconds, " (30 days); 0 for no expiry"));
-  }
+  RETURN_IF_ERROR(ValidateTtl(request.ttl_seconds()));
   ASSIGN_OR_RETURN(ResolvedTopology resolved,
                    ResolveForCreate(*topologies_, request.topology(), request.topology_version(),
                                     request.image_overrides()));
@@ -164,9 +174,7 @@ absl::StatusOr<v1::Sandbox> SandboxApi::CreateWith(const v1::CreateSandboxReques
   if (request.ttl_seconds() > 0) {
     *sandbox.mutable_expires_at() = ToTimestamp(now + absl::Seconds(request.ttl_seconds()));
   }
-  ASSIGN_OR_RETURN(ConsolePassword password, NewConsolePassword());
-  sandbox.set_console_password(password.password);
-  sandbox.set_console_password_hash(password.hash);
+  RETURN_IF_ERROR(SetConsolePassword(sandbox));
   SandboxNeeds needs{sandbox.reserved(), ImagesOf(snapshot)};
   ASSIGN_OR_RETURN(
       v1::Sandbox created,
@@ -176,6 +184,46 @@ absl::StatusOr<v1::Sandbox> SandboxApi::CreateWith(const v1::CreateSandboxReques
   // A concurrent create with the same request_id got there first.
   if (created.sandbox_id() != sandbox.sandbox_id()) return Replay(request, created);
   wake_(created.sandbox_id());
+  return created;
+}
+
+absl::StatusOr<std::vector<v1::Sandbox>> SandboxApi::CreateClones(
+    const v1::Sandbox& source, v1::Topology snapshot,
+    const std::map<std::string, std::string>& node_images,
+    const std::vector<std::string>& request_ids,
+    const google::protobuf::Map<std::string, std::string>& labels, uint32_t ttl_seconds) {
+  RETURN_IF_ERROR(ValidateLabels(labels));
+  RETURN_IF_ERROR(ValidateTtl(ttl_seconds));
+  for (const std::string& id : request_ids) RETURN_IF_ERROR(ValidateRequestId(id));
+  ASSIGN_OR_RETURN(v1::TopologyRecord record,
+                   topologies_->Get(source.topology(), source.topology_version()));
+  for (v1::Node& node : *snapshot.mutable_nodes()) {
+    auto image = node_images.find(node.name());
+    if (image == node_images.end()) {
+      return absl::InternalError(absl::StrCat("no image for node ", node.name(), " of the clone"));
+    }
+    node.set_image(image->second);
+  }
+  RETURN_IF_ERROR(topologies_->Check(snapshot));
+  const absl::Time now = config_->clock();
+  std::vector<v1::Sandbox> clones;
+  for (const std::string& id : request_ids) {
+    v1::CreateSandboxRequest request;
+    request.set_request_id(id);
+    *request.mutable_labels() = labels;
+    v1::Sandbox& clone = clones.emplace_back(NewSandbox(request, record, now));
+    clone.set_cloned_from(source.sandbox_id());
+    clone.set_message(absl::StrCat("a clone of ", source.sandbox_id(),
+                                   "; waiting for its host to build it"));
+    if (ttl_seconds > 0) *clone.mutable_expires_at() = ToTimestamp(now + absl::Seconds(ttl_seconds));
+    RETURN_IF_ERROR(SetConsolePassword(clone));
+  }
+  SandboxNeeds needs{NeedsOf(record.topology()), ImagesOf(snapshot)};
+  ASSIGN_OR_RETURN(std::vector<v1::Sandbox> created,
+                   store_->CreateSandboxes(clones, snapshot, [&](const std::vector<HostRecord>& hosts) {
+                     return PickHost(HostViews(hosts), needs, config_->policy, config_->clock());
+                   }));
+  for (const v1::Sandbox& clone : created) wake_(clone.sandbox_id());
   return created;
 }
 

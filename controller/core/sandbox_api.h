@@ -5,6 +5,7 @@
 #define LABRACK_CONTROLLER_CORE_SANDBOX_API_H_
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,16 @@ class SandboxApi {
   // the request carries no candidate.
   absl::StatusOr<v1::Sandbox> CreateInPool(const v1::CreateSandboxRequest& request,
                                            const std::string& pool, const std::string& spec);
+  // Clones of `source`, built from `snapshot` (the source's) with each node's image
+  // replaced by node_images[node], one per entry of `request_ids` (each may be empty), all
+  // placed in one transaction or none. InvalidArgument for bad labels or ttl;
+  // FailedPrecondition for an image never imported; ResourceExhausted with needed and free
+  // capacity when they do not all fit.
+  absl::StatusOr<std::vector<v1::Sandbox>> CreateClones(
+      const v1::Sandbox& source, v1::Topology snapshot,
+      const std::map<std::string, std::string>& node_images,
+      const std::vector<std::string>& request_ids,
+      const google::protobuf::Map<std::string, std::string>& labels, uint32_t ttl_seconds);
   absl::StatusOr<v1::Sandbox> Get(const std::string& sandbox_id);
   absl::StatusOr<std::vector<v1::Sandbox>> List(const v1::ListSandboxesRequest& request);
   // RESETTING at generation + 1. FailedPrecondition unless READY (RESETTING: returned as is).

@@ -6,6 +6,7 @@
 
 #include <functional>
 
+#include "controller/capture/capture_api.h"
 #include "controller/core/host_registry.h"
 #include "controller/core/sandbox_api.h"
 #include "controller/core/topology_catalog.h"
@@ -27,6 +28,7 @@ struct ServiceParts {
   SandboxApi* sandboxes = nullptr;
   SessionApi* sessions = nullptr;
   PoolApi* pools = nullptr;
+  CaptureApi* captures = nullptr;
   WorkerDirectory* workers = nullptr;
   // Called when a host (re)registers, so LOST sandboxes are looked at at once.
   std::function<void()> on_host_registered;
@@ -82,6 +84,12 @@ class ControllerService final : public v1::LabController::CallbackService {
                                            const v1::DestroySandboxRequest* req,
                                            v1::Sandbox* resp) override;
 
+  grpc::ServerUnaryReactor* CaptureSandbox(grpc::CallbackServerContext* ctx,
+                                           const v1::CaptureSandboxRequest* req,
+                                           v1::CaptureSandboxResponse* resp) override;
+  grpc::ServerUnaryReactor* CloneSandbox(grpc::CallbackServerContext* ctx,
+                                         const v1::CloneSandboxRequest* req,
+                                         v1::CloneSandboxResponse* resp) override;
   grpc::ServerWriteReactor<v1::Event>* WatchEvents(grpc::CallbackServerContext* ctx,
                                                    const v1::WatchEventsRequest* req) override;
   grpc::ServerBidiReactor<v1::ConsoleInput, v1::ConsoleOutput>* AttachConsole(

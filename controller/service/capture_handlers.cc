@@ -1,0 +1,30 @@
+// LabController handlers for capture and clone. Both pause guests and move disk bytes:
+// seconds, off the callback threads.
+#include "common/grpc_util.h"
+#include "controller/service/controller_service.h"
+
+namespace labrack::controller {
+
+grpc::ServerUnaryReactor* ControllerService::CaptureSandbox(grpc::CallbackServerContext* ctx,
+                                                            const v1::CaptureSandboxRequest* req,
+                                                            v1::CaptureSandboxResponse* resp) {
+  return RunDetached(ctx, [this, req, resp]() -> absl::Status {
+    absl::StatusOr<std::vector<v1::Image>> images =
+        parts_.captures->Capture(req->sandbox_id(), req->image());
+    if (!images.ok()) return images.status();
+    for (v1::Image& image : *images) *resp->add_images() = std::move(image);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ControllerService::CloneSandbox(grpc::CallbackServerContext* ctx,
+                                                          const v1::CloneSandboxRequest* req,
+                                                          v1::CloneSandboxResponse* resp) {
+  return RunDetached(ctx, [this, req, resp]() -> absl::Status {
+    absl::StatusOr<v1::CloneSandboxResponse> clones = parts_.captures->Clone(*req);
+    if (clones.ok()) *resp = *std::move(clones);
+    return clones.status();
+  });
+}
+
+}  // namespace labrack::controller
