@@ -26,13 +26,14 @@ constexpr char kDescription[] =
     "sandboxes, warm pools and exam sessions).";
 
 constexpr char kGlobalOptionsHelp[] =
-    "The global options --server, -o/--output and --rpc-timeout work here too; see "
+    "The global options --server, -o/--output, --rpc-timeout and --tls-ca work here too; see "
     "labrackctl --help for them and for exit codes.";
 
 constexpr char kEnvironmentHelp[] =
     "Environment:\n"
     "  LABRACK_SERVER  controller address used when --server is not given\n"
-    "                  (default 127.0.0.1:7443)\n";
+    "                  (default 127.0.0.1:7443)\n"
+    "  LABRACK_TLS_CA  the deployment's CA certificate, used when --tls-ca is not given\n";
 
 void AddGlobalOptions(CLI::App& app, GlobalOptions& global) {
   app.add_option("--server", global.server,
@@ -44,6 +45,12 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& global) {
       ->check(CLI::IsMember({"table", "json"}));
   AddDurationOption(app, "--rpc-timeout", &global.rpc_timeout,
                     "deadline of each single request to the controller");
+  app.add_option("--tls-ca", global.tls_ca,
+                 "the deployment's CA certificate (PEM): talk TLS to the controller and trust "
+                 "it only with a certificate this CA signed (default: $LABRACK_TLS_CA; none: "
+                 "plain text)")
+      ->envname(kTlsCaEnv)
+      ->check(CLI::ExistingFile);
 }
 
 void BuildApp(CLI::App& app, CommandContext& ctx) {

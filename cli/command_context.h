@@ -31,11 +31,13 @@ struct Io {
 
 inline constexpr char kDefaultServer[] = "127.0.0.1:7443";
 inline constexpr char kServerEnv[] = "LABRACK_SERVER";
+inline constexpr char kTlsCaEnv[] = "LABRACK_TLS_CA";
 
 struct GlobalOptions {
   std::string server = kDefaultServer;  // --server, else $LABRACK_SERVER, else the default
   std::string output = "table";         // -o table|json
   absl::Duration rpc_timeout = absl::Seconds(30);
+  std::string tls_ca;  // --tls-ca, else $LABRACK_TLS_CA: TLS verifying the controller by it
 
   bool json() const { return output == "json"; }
 };
@@ -48,7 +50,10 @@ class CommandContext {
   GlobalOptions& global() { return global_; }
   // The connection to global().server, made on first use (after flags are parsed).
   ControllerClient& client() {
-    if (!client_) client_ = std::make_unique<ControllerClient>(global_.server, global_.rpc_timeout);
+    if (!client_) {
+      client_ = std::make_unique<ControllerClient>(global_.server, global_.rpc_timeout,
+                                                   global_.tls_ca);
+    }
     return *client_;
   }
 

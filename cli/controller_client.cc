@@ -1,18 +1,37 @@
-// The channel is insecure: labrack-controller listens on loopback or a private exam network
-// (see docs). UNAVAILABLE is attributed to the controller only when the channel never got
+// The channel is TLS when labrackctl is given the deployment's CA, else plain text (which
+// labrack-controller serves on loopback only, unless told --insecure). UNAVAILABLE is attributed to the controller only when the channel never got
 // a connection, so that a worker outage reported by the controller reads as such.
 #include "cli/controller_client.h"
 
+#include <fstream>
+#include <sstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 
 namespace labrack::cli {
 
-ControllerClient::ControllerClient(std::string address, absl::Duration rpc_timeout)
+namespace {
+
+// An unreadable CA file leaves the PEM empty, and every call then fails its handshake;
+// --tls-ca is checked to exist when parsed.
+std::shared_ptr<grpc::ChannelCredentials> Credentials(const std::string& tls_ca) {
+  if (tls_ca.empty()) return grpc::InsecureChannelCredentials();
+  std::ifstream in(tls_ca);
+  std::stringstream pem;
+  pem << in.rdbuf();
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = pem.str();
+  return grpc::SslCredentials(options);
+}
+
+}  // namespace
+
+ControllerClient::ControllerClient(std::string address, absl::Duration rpc_timeout,
+                                   const std::string& tls_ca)
     : address_(std::move(address)),
       rpc_timeout_(rpc_timeout),
-      channel_(grpc::CreateChannel(address_, grpc::InsecureChannelCredentials())),
+      channel_(grpc::CreateChannel(address_, Credentials(tls_ca))),
       stub_(v1::LabController::NewStub(channel_)) {}
 
 void ControllerClient::SetDeadline(grpc::ClientContext& ctx, absl::Duration timeout) const {

@@ -18,8 +18,10 @@ namespace labrack::cli {
 
 class ControllerClient {
  public:
-  // Makes the channel but does not connect: the first call does.
-  ControllerClient(std::string address, absl::Duration rpc_timeout);
+  // Makes the channel but does not connect: the first call does. With `tls_ca` (a PEM file)
+  // the channel is TLS and the controller's certificate must be signed by that CA; without
+  // it, plain text.
+  ControllerClient(std::string address, absl::Duration rpc_timeout, const std::string& tls_ca = "");
 
   const std::string& address() const { return address_; }
   v1::LabController::Stub& stub() { return *stub_; }

@@ -1,6 +1,7 @@
 // labrack-controller: the one server people and workers talk to. With --all-in-one it also
 // runs a worker on this machine's libvirt.
 #include "CLI/CLI.hpp"
+#include "common/tls/tls_flags.h"
 #include "controller/controller_server.h"
 
 namespace {
@@ -56,6 +57,7 @@ int main(int argc, char** argv) {
              "seconds between a worker's heartbeats");
   AddSeconds(app, "--ready-timeout", &config.ready_timeout,
              "seconds a sandbox may take to become ready before it FAILS");
+  labrack::AddDaemonTlsFlags(app, &options.tls);
   CLI11_PARSE(app, argc, argv);
   config.policy.strategy =
       strategy == "pack" ? labrack::controller::Strategy::kPack : labrack::controller::Strategy::kSpread;

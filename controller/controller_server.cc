@@ -40,6 +40,16 @@ absl::Status WritePortFile(const std::string& path, int port) {
 absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
     ControllerOptions options) {
   if (options.state_dir.empty()) return absl::InvalidArgumentError("--state-dir: required");
+  if (options.all_in_one && options.tls.enabled()) {
+    return absl::InvalidArgumentError(
+        "--all-in-one: not with TLS yet (its worker is served in plain text on loopback); run "
+        "labrack-worker with a certificate of its own instead");
+  }
+  // Before anything is written: a bad TLS flag or a plain-text --listen off loopback.
+  ASSIGN_OR_RETURN(std::optional<TlsMaterial> tls, LoadTls(options.tls, /*need_cert=*/true));
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> server_credentials,
+                   ServerCredentials(tls, ClientCerts::kVerifyIfPresented, options.listen,
+                                     options.tls.insecure));
   std::error_code ec;
   std::filesystem::create_directories(options.state_dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("create ", options.state_dir, ": ", ec.message()));
@@ -53,7 +63,9 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
   const ControllerConfig* config = &c->options_.config;
   ASSIGN_OR_RETURN(c->store_, SqliteStore::Open(absl::StrCat(c->options_.state_dir, "/controller.db")));
   ASSIGN_OR_RETURN(c->images_, worker::ImageCache::Open(absl::StrCat(c->options_.state_dir, "/images")));
-  c->workers_ = std::make_unique<GrpcWorkerDirectory>();
+  WorkerClientOptions worker_client;
+  worker_client.credentials = ChannelCredentials(tls);
+  c->workers_ = std::make_unique<GrpcWorkerDirectory>(worker_client);
   c->hosts_ = std::make_unique<HostRegistry>(c->store_.get(), config);
   c->topologies_ = std::make_unique<TopologyCatalog>(c->store_.get(), c->images_.get(), config);
   c->distributor_ = std::make_unique<ImageDistributor>(c->images_.get());
@@ -82,11 +94,12 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
   parts.captures = c->captures_.get();
   parts.workers = c->workers_.get();
   parts.on_host_registered = [reconciler] { reconciler->Wake(); };
+  parts.workers_need_certificates = tls.has_value();
   c->service_ = std::make_unique<ControllerService>(std::move(parts));
 
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(c->options_.listen, grpc::InsecureServerCredentials(), &c->port_);
+  builder.AddListeningPort(c->options_.listen, server_credentials, &c->port_);
   builder.RegisterService(c->service_.get());
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   c->server_ = builder.BuildAndStart();

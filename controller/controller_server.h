@@ -11,6 +11,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/tls/transport_security.h"
 #include "controller/core/controller_config.h"
 #include "controller/core/host_registry.h"
 #include "controller/core/sandbox_api.h"
@@ -39,6 +40,11 @@ struct ControllerOptions {
   // Also run a worker in this process (state under <state_dir>/worker).
   bool all_in_one = false;
   worker::WorkerOptions worker;
+  // TLS (common/tls/transport_security.h): clients may come without a certificate; a worker
+  // registers only with one the CA signed for its host id, and workers are called with
+  // the controller's. Without it the controller serves plain text on a loopback --listen
+  // only, unless tls.insecure. Not with all_in_one yet.
+  TlsOptions tls;
 };
 
 class ControllerServer {

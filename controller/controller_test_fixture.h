@@ -59,11 +59,12 @@ class ControllerTest : public ::testing::Test {
     options.config.host_timeout = absl::Seconds(1);
     options.config.reconcile_interval = absl::Milliseconds(100);
     options.config.ready_timeout = absl::Seconds(20);
+    Configure(options);
     auto c = ControllerServer::Start(options);
     ASSERT_OK(c);
     controller_ = *std::move(c);
     stub_ = v1::LabController::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", controller_->port()), grpc::InsecureChannelCredentials()));
+        absl::StrCat("127.0.0.1:", controller_->port()), ClientCredentials()));
     ASSERT_NO_FATAL_FAILURE(StartWorker());
     ASSERT_OK(Import(manifest_, root_ + "/image"));
     auto topology = ParseTopologyYaml(kTopology, "mini.yaml");
@@ -87,6 +88,7 @@ class ControllerTest : public ::testing::Test {
     options.host_id = "host-a";
     options.domain_type = "qemu";
     options.controller = absl::StrCat("127.0.0.1:", controller_->port());
+    ConfigureWorker(options);
     auto w = worker::WorkerServer::Start(options, NewWorkerHypervisor());
     ASSERT_OK(w);
     worker_ = *std::move(w);
@@ -96,6 +98,13 @@ class ControllerTest : public ::testing::Test {
              hosts.hosts_size() == 1 && hosts.hosts(0).health() == v1::HOST_HEALTH_HEALTHY &&
              hosts.hosts(0).address() == worker_->advertised_address();
     })) << "the worker did not register";
+  }
+
+  // Hooks for tests that run the parts another way (e.g. over TLS).
+  virtual void Configure(ControllerOptions&) {}
+  virtual void ConfigureWorker(worker::WorkerOptions&) {}
+  virtual std::shared_ptr<grpc::ChannelCredentials> ClientCredentials() {
+    return grpc::InsecureChannelCredentials();
   }
 
   // What the worker runs on: hv_, through a wrapper that tests may replace to watch calls.

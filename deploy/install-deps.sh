@@ -14,6 +14,8 @@ packages=(
   # hypervisor
   libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils dnsmasq-base
   iproute2 iptables ebtables
+  # deploy/tls.sh
+  openssl
   # labrackctl topology graph --format svg|png
   graphviz
   # image recipes (images/build.sh)

@@ -9,11 +9,6 @@
 namespace labrack::worker {
 namespace {
 
-// The one place that decides how a worker authenticates to the controller (TLS later).
-std::shared_ptr<grpc::ChannelCredentials> ControllerCredentials() {
-  return grpc::InsecureChannelCredentials();
-}
-
 // gRPC's own reconnect backoff (up to 2 minutes by default) would keep the channel failing
 // fast long after the controller is back; it follows ours instead.
 std::shared_ptr<grpc::Channel> ControllerChannel(const HostAgentOptions& options) {
@@ -23,7 +18,9 @@ std::shared_ptr<grpc::Channel> ControllerChannel(const HostAgentOptions& options
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, std::max(initial, 1));
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, std::max(initial, 1));
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, std::max(max, 1));
-  return grpc::CreateCustomChannel(options.controller, ControllerCredentials(), args);
+  return grpc::CreateCustomChannel(
+      options.controller,
+      options.credentials ? options.credentials : grpc::InsecureChannelCredentials(), args);
 }
 
 bool IsUnreachable(const absl::Status& status) {

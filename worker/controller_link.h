@@ -25,6 +25,8 @@ struct HostAgentOptions {
   std::string controller;  // LabController's host:port
   std::string host_id;
   std::string address;  // host:port where the controller reaches this worker's LabWorker
+  // How to meet the controller (common/tls/transport_security.h); null: plain text.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
   absl::Duration call_deadline = absl::Seconds(5);
   // Used when RegisterHostResponse.heartbeat_interval_ms is 0.
   absl::Duration default_heartbeat = absl::Milliseconds(2000);

@@ -1,5 +1,6 @@
 // labrack-worker: runs on every KVM host and builds sandboxes there with libvirt.
 #include "CLI/CLI.hpp"
+#include "common/tls/tls_flags.h"
 #include "worker/worker_server.h"
 
 int main(int argc, char** argv) {
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
                  "host:port where the controller reaches this worker (default: 127.0.0.1 and "
                  "the bound port when --listen is a loopback or any address, which suits one "
                  "machine only; else the --listen host and the bound port)");
+  labrack::AddDaemonTlsFlags(app, &options.tls);
   CLI11_PARSE(app, argc, argv);
   return labrack::worker::RunWorker(options);
 }

@@ -99,8 +99,14 @@ absl::Status WorkerServer::Build(const WorkerOptions& options,
 }
 
 absl::Status WorkerServer::Serve(const WorkerOptions& options) {
+  ASSIGN_OR_RETURN(std::optional<TlsMaterial> tls, LoadTls(options.tls, /*need_cert=*/true));
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                   ServerCredentials(tls, ClientCerts::kRequired, options.listen,
+                                     options.tls.insecure));
+  if (tls.has_value()) credentials->SetAuthMetadataProcessor(RequirePeerName(kControllerCertName));
+  controller_credentials_ = ChannelCredentials(tls);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port_);
+  builder.AddListeningPort(options.listen, credentials, &port_);
   builder.RegisterService(service_.get());
   builder.SetMaxReceiveMessageSize(8 << 20);
   server_ = builder.BuildAndStart();
@@ -117,6 +123,7 @@ void WorkerServer::StartAgent(const WorkerOptions& options) {
   agent.controller = options.controller;
   agent.host_id = sandboxes_->config().host_id;
   agent.address = advertise_;
+  agent.credentials = controller_credentials_;
   agent_ = HostAgent::Start(std::move(agent), [this] {
     return BuildInventory(*hypervisor_, *sandboxes_, *images_);
   });

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/tls/transport_security.h"
 #include "worker/controller_link.h"
 #include "worker/hypervisor/hypervisor.h"
 #include "worker/images/image_cache.h"
@@ -35,6 +36,10 @@ struct WorkerOptions {
   // machine only: set it when the controller runs elsewhere. Otherwise the listen host
   // with the bound port.
   std::string advertise;
+  // TLS (common/tls/transport_security.h): only a caller with the controller's certificate
+  // is served, and the controller is called with this worker's. Without it the worker
+  // serves plain text on a loopback --listen only, unless tls.insecure.
+  TlsOptions tls;
 };
 
 class WorkerServer {
@@ -72,6 +77,8 @@ class WorkerServer {
   std::unique_ptr<WorkerService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<HostAgent> agent_;
+  // How the agent meets the controller.
+  std::shared_ptr<grpc::ChannelCredentials> controller_credentials_;
   int port_ = 0;
   std::string advertise_;
 };

@@ -32,6 +32,8 @@ struct ServiceParts {
   WorkerDirectory* workers = nullptr;
   // Called when a host (re)registers, so LOST sandboxes are looked at at once.
   std::function<void()> on_host_registered;
+  // With TLS: RegisterHost and Heartbeat need the worker's certificate, named by its host id.
+  bool workers_need_certificates = false;
 };
 
 class ControllerService final : public v1::LabController::CallbackService {

@@ -1,12 +1,33 @@
 // LabController handlers for hosts: registration and heartbeats from workers, list, drain.
+#include "absl/strings/str_cat.h"
 #include "common/grpc_util.h"
+#include "common/tls/transport_security.h"
 #include "controller/service/controller_service.h"
 
 namespace labrack::controller {
 
+namespace {
+
+// With TLS, only the holder of a certificate the CA signed for `host_id` speaks for it.
+absl::Status CheckWorkerCertificate(bool needed, grpc::CallbackServerContext& ctx,
+                                    const std::string& host_id) {
+  if (!needed) return absl::OkStatus();
+  std::string peer = VerifiedPeerName(*ctx.auth_context());
+  if (peer == host_id) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(
+      "host_id: ", host_id, " needs a client certificate for ", host_id,
+      " signed by the deployment's CA; the caller's is ", peer.empty() ? "missing" : "for " + peer));
+}
+
+}  // namespace
+
 grpc::ServerUnaryReactor* ControllerService::RegisterHost(grpc::CallbackServerContext* ctx,
                                                           const v1::RegisterHostRequest* req,
                                                           v1::RegisterHostResponse* resp) {
+  if (absl::Status s = CheckWorkerCertificate(parts_.workers_need_certificates, *ctx, req->host_id());
+      !s.ok()) {
+    return FinishNow(ctx, s);
+  }
   return RunDetached(ctx, [this, req, resp]() -> absl::Status {
     absl::StatusOr<v1::RegisterHostResponse> r = parts_.hosts->Register(*req);
     if (!r.ok()) return r.status();
@@ -19,6 +40,10 @@ grpc::ServerUnaryReactor* ControllerService::RegisterHost(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* ControllerService::Heartbeat(grpc::CallbackServerContext* ctx,
                                                        const v1::HeartbeatRequest* req,
                                                        v1::HeartbeatResponse*) {
+  if (absl::Status s = CheckWorkerCertificate(parts_.workers_need_certificates, *ctx, req->host_id());
+      !s.ok()) {
+    return FinishNow(ctx, s);
+  }
   return RunDetached(ctx, [this, req] { return parts_.hosts->Heartbeat(*req); });
 }
 

@@ -24,10 +24,6 @@ constexpr int kMaxMessageBytes = 8 << 20;
 
 }  // namespace
 
-std::shared_ptr<grpc::ChannelCredentials> WorkerChannelCredentials() {
-  return grpc::InsecureChannelCredentials();
-}
-
 std::shared_ptr<grpc::Channel> NewWorkerChannel(const std::string& address,
                                                 const WorkerClientOptions& options) {
   grpc::ChannelArguments args;
@@ -35,7 +31,8 @@ std::shared_ptr<grpc::Channel> NewWorkerChannel(const std::string& address,
   int max_backoff = static_cast<int>(absl::ToInt64Milliseconds(options.max_reconnect_backoff));
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, std::max(max_backoff, 100));
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, std::min(max_backoff, 1000));
-  return grpc::CreateCustomChannel(address, WorkerChannelCredentials(), args);
+  return grpc::CreateCustomChannel(
+      address, options.credentials ? options.credentials : grpc::InsecureChannelCredentials(), args);
 }
 
 GrpcWorkerClient::GrpcWorkerClient(const std::string& address, WorkerClientOptions options)

@@ -39,10 +39,9 @@ struct WorkerClientOptions {
   absl::Duration console_deadline = absl::Hours(12);
   // Cap on gRPC's reconnect backoff, so that a restarted worker is reachable soon.
   absl::Duration max_reconnect_backoff = absl::Seconds(5);
+  // How the controller meets workers (common/tls/transport_security.h); null: plain text.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
 };
-
-// The one place that decides how the controller authenticates to workers (TLS later).
-std::shared_ptr<grpc::ChannelCredentials> WorkerChannelCredentials();
 // A channel to a worker's LabWorker service at `address` (host:port).
 std::shared_ptr<grpc::Channel> NewWorkerChannel(const std::string& address,
                                                 const WorkerClientOptions& options = {});

@@ -1,4 +1,6 @@
-// Capture and clone end to end, with real processes and guests on two hosts: a trainer
+// Capture and clone end to end, with real processes and guests on two hosts, every
+// connection TLS (controller and workers with certificates from deploy/tls.sh, labrackctl
+// verifying the controller by the CA): a trainer
 // writes a file on each node of a prepared sandbox; `sandbox capture` makes an image per
 // node; `sandbox clone`, with the prepared sandbox's host drained, builds the clones on the
 // other host, which receives the captured images from the controller like any image. Every
@@ -94,7 +96,7 @@ class CaptureE2e : public ::testing::Test {
     return FromJson<v1::Sandbox>(r);
   }
 
-  Cluster cluster_;
+  Cluster cluster_{ClusterOptions{.tls = true}};
 };
 
 TEST_F(CaptureE2e, WhatTheTrainerWroteIsInEveryCloneAndInSandboxesOfTheCapturedImages) {

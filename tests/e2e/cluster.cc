@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "common/grpc_util.h"
 #include "common/names.h"
+#include "common/tls/transport_security.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fake_image.h"
 #include "tests/testing/status_matchers.h"
@@ -47,6 +48,13 @@ std::string Cluster::Bin(const std::string& name) const {
   return absl::StrCat(Env("LABRACK_BINARY_DIR"), "/bin/", name);
 }
 
+std::vector<std::string> Cluster::TlsFlags(const std::string& name) const {
+  if (!options_.tls) return {};
+  std::string dir = dir_ + "/tls";
+  return {"--tls-ca", dir + "/ca.pem", "--tls-cert", absl::StrCat(dir, "/", name, ".pem"),
+          "--tls-key", absl::StrCat(dir, "/", name, ".key")};
+}
+
 std::string Cluster::address() const { return absl::StrCat("127.0.0.1:", port_); }
 
 void Cluster::Start() {
@@ -59,6 +67,12 @@ void Cluster::Start() {
     host_ids_.push_back(absl::StrCat("e2e-", getpid(), "-", std::string(1, static_cast<char>('a' + i))));
   }
   workers_.resize(options_.workers);
+  if (options_.tls) {
+    std::vector<std::string> argv = {Env("LABRACK_SOURCE_DIR") + "/deploy/tls.sh", dir_ + "/tls"};
+    for (const std::string& id : host_ids_) argv.insert(argv.end(), {"--worker", id});
+    CommandResult made = RunCommand(argv, "", absl::Minutes(1));
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+  }
   ASSERT_NO_FATAL_FAILURE(StartController());
   for (int i = 0; i < options_.workers; ++i) ASSERT_NO_FATAL_FAILURE(StartWorker(i));
   std::string src = Env("LABRACK_SOURCE_DIR");
@@ -78,6 +92,7 @@ void Cluster::StartController() {
       "--heartbeat-interval", "1",
       "--ready-timeout", absl::StrCat(absl::ToInt64Seconds(options_.ready_timeout)),
       "--cpu-overcommit", absl::StrCat(options_.cpu_overcommit)};
+  for (const std::string& flag : TlsFlags("controller")) argv.push_back(flag);
   auto daemon = Daemon::Start(argv, dir_ + "/controller.log");
   ASSERT_OK(daemon);
   controller_ = *std::move(daemon);
@@ -88,7 +103,15 @@ void Cluster::StartController() {
     absl::SleepFor(absl::Milliseconds(50));
   }
   std::ifstream(port_file) >> port_;
-  stub_ = v1::LabController::NewStub(grpc::CreateChannel(address(), grpc::InsecureChannelCredentials()));
+  std::optional<TlsMaterial> tls;
+  if (options_.tls) {
+    TlsOptions ca;
+    ca.ca_file = dir_ + "/tls/ca.pem";
+    absl::StatusOr<std::optional<TlsMaterial>> loaded = LoadTls(ca, /*need_cert=*/false);
+    ASSERT_OK(loaded);
+    tls = *loaded;
+  }
+  stub_ = v1::LabController::NewStub(grpc::CreateChannel(address(), ChannelCredentials(tls)));
 }
 
 void Cluster::StopController(int signal) {
@@ -101,6 +124,7 @@ void Cluster::StartWorker(int i) {
       Bin("labrack-worker"), "--listen", "127.0.0.1:0",
       "--state-dir", absl::StrCat(dir_, "/worker-", i), "--host-id", host_ids_[i],
       "--domain-type", "qemu", "--controller", address()};
+  for (const std::string& flag : TlsFlags("worker-" + host_ids_[i])) argv.push_back(flag);
   auto daemon = Daemon::Start(argv, absl::StrCat(dir_, "/worker-", i, ".log"));
   ASSERT_OK(daemon);
   workers_[i] = *std::move(daemon);
@@ -132,6 +156,7 @@ void Cluster::StopWorker(int i, int signal) {
 CommandResult Cluster::Ctl(const std::vector<std::string>& args, const std::string& input,
                            absl::Duration timeout) {
   std::vector<std::string> argv = {Bin("labrackctl"), "--server", address()};
+  if (options_.tls) argv.insert(argv.end(), {"--tls-ca", dir_ + "/tls/ca.pem"});
   argv.insert(argv.end(), args.begin(), args.end());
   return RunCommand(argv, input, timeout);
 }

@@ -25,6 +25,9 @@ struct ClusterOptions {
   // The controller's --ready-timeout and --cpu-overcommit.
   absl::Duration ready_timeout = absl::Seconds(150);
   int cpu_overcommit = 8;
+  // Certificates from deploy/tls.sh for the controller and each worker, every connection
+  // TLS (mutual between controller and workers), and labrackctl given the CA.
+  bool tls = false;
 };
 
 class Cluster {
@@ -65,6 +68,8 @@ class Cluster {
 
  private:
   std::string Bin(const std::string& name) const;
+  // The TLS flags of a daemon whose certificate is <name>.pem; none without options_.tls.
+  std::vector<std::string> TlsFlags(const std::string& name) const;
 
   ClusterOptions options_;
   std::string dir_;
