@@ -220,6 +220,22 @@ TEST_F(TlsOptionsTest, PlainTextOffLoopbackNeedsInsecureAndBadFlagsChangeNothing
   EXPECT_OK(StartController(loopback));
 }
 
+TEST_F(TlsOptionsTest, AWorkerRefusesPlainTextOffLoopbackBeforeTouchingAnything) {
+  worker::FakeHypervisor hv;
+  worker::WorkerOptions options;
+  options.state_dir = root_ + "/worker";
+  options.listen = "0.0.0.0:0";
+  EXPECT_THAT(worker::WorkerServer::Start(options, std::make_unique<worker::ForwardingHypervisor>(&hv)),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--listen: 0.0.0.0:0 is not a loopback address")));
+  options.listen = "127.0.0.1:0";
+  options.tls.ca_file = root_ + "/missing-ca.pem";
+  EXPECT_THAT(worker::WorkerServer::Start(options, std::make_unique<worker::ForwardingHypervisor>(&hv)),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--tls-cert: required")));
+  EXPECT_FALSE(std::filesystem::exists(root_ + "/worker"));
+  EXPECT_EQ(hv.domain_count() + hv.network_count(), 0);
+}
+
 TEST(LoopbackAddress, IsTheLoopbackNetworkOrLocalhost) {
   EXPECT_TRUE(IsLoopbackAddress("127.0.0.1:7443"));
   EXPECT_TRUE(IsLoopbackAddress("127.1.2.3:0"));

@@ -58,9 +58,16 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(const WorkerOp
 absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
     const WorkerOptions& options, std::unique_ptr<Hypervisor> hypervisor) {
   if (options.state_dir.empty()) return absl::InvalidArgumentError("--state-dir: required");
+  // Before anything is touched: a bad TLS flag or a plain-text --listen off loopback.
+  ASSIGN_OR_RETURN(std::optional<TlsMaterial> tls, LoadTls(options.tls, /*need_cert=*/true));
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                   ServerCredentials(tls, ClientCerts::kRequired, options.listen,
+                                     options.tls.insecure));
+  if (tls.has_value()) credentials->SetAuthMetadataProcessor(RequirePeerName(kControllerCertName));
   std::unique_ptr<WorkerServer> w(new WorkerServer());
+  w->controller_credentials_ = ChannelCredentials(tls);
   RETURN_IF_ERROR(w->Build(options, std::move(hypervisor)));
-  RETURN_IF_ERROR(w->Serve(options));
+  RETURN_IF_ERROR(w->Serve(options, credentials));
   spdlog::info("labrack-worker {} serving on port {} with {} sandboxes recovered",
                w->sandboxes_->config().host_id, w->port_, w->sandboxes_->ListSandboxes().size());
   if (!options.controller.empty()) w->StartAgent(options);
@@ -98,13 +105,8 @@ absl::Status WorkerServer::Build(const WorkerOptions& options,
   return absl::OkStatus();
 }
 
-absl::Status WorkerServer::Serve(const WorkerOptions& options) {
-  ASSIGN_OR_RETURN(std::optional<TlsMaterial> tls, LoadTls(options.tls, /*need_cert=*/true));
-  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
-                   ServerCredentials(tls, ClientCerts::kRequired, options.listen,
-                                     options.tls.insecure));
-  if (tls.has_value()) credentials->SetAuthMetadataProcessor(RequirePeerName(kControllerCertName));
-  controller_credentials_ = ChannelCredentials(tls);
+absl::Status WorkerServer::Serve(const WorkerOptions& options,
+                                 std::shared_ptr<grpc::ServerCredentials> credentials) {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, credentials, &port_);
   builder.RegisterService(service_.get());

@@ -68,7 +68,8 @@ class WorkerServer {
  private:
   WorkerServer() = default;
   absl::Status Build(const WorkerOptions& options, std::unique_ptr<Hypervisor> hypervisor);
-  absl::Status Serve(const WorkerOptions& options);
+  absl::Status Serve(const WorkerOptions& options,
+                     std::shared_ptr<grpc::ServerCredentials> credentials);
   void StartAgent(const WorkerOptions& options);
 
   std::unique_ptr<Hypervisor> hypervisor_;
