@@ -264,6 +264,10 @@ absl::StatusOr<std::vector<v1::Sandbox>> SandboxApi::List(const v1::ListSandboxe
 
 absl::StatusOr<v1::Sandbox> SandboxApi::Reset(const std::string& sandbox_id,
                                               const std::vector<std::string>& nodes) {
+  // The rule of a name first: a malformed one is refused whatever the sandbox.
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    RETURN_IF_ERROR(ValidateObjectName(absl::StrCat("nodes[", i, "]"), nodes[i]));
+  }
   ASSIGN_OR_RETURN(v1::Sandbox current, Get(sandbox_id));
   std::set<std::string> known;
   for (const v1::NodeStatus& n : current.nodes()) known.insert(n.name());
