@@ -75,7 +75,7 @@ TEST_F(BadInputTest, EveryCallRefusesNamingTheFieldAndCreatesNothing) {
       {"node named a path", [&] { return ApplyTopology([](auto& t) { t.mutable_nodes(0)->set_name("a/b"); }); }, "nodes[0].name"},
       {"node named XML", [&] { return ApplyTopology([](auto& t) { t.mutable_nodes(0)->set_name("<a>"); }); }, "nodes[0].name"},
       {"image named a path", [&] { return ApplyTopology([](auto& t) { t.mutable_nodes(0)->set_image("/var/lib/x.qcow2"); }); }, "nodes[0].image"},
-      {"huge memory", [&] { return ApplyTopology([](auto& t) { t.mutable_nodes(0)->set_memory_mib(uint64_t{1} << 40); }); }, "memory_mib"},
+      {"huge memory", [&] { return ApplyTopology([](auto& t) { t.mutable_nodes(0)->set_memory_mib(4'000'000'000u); }); }, "memory_mib"},
       {"huge vcpus", [&] { return ApplyTopology([](auto& t) { t.mutable_nodes(0)->set_vcpus(1u << 30); }); }, "vcpus"},
       {"huge disk", [&] { return ApplyTopology([](auto& t) { t.mutable_nodes(1)->mutable_disks(0)->set_size_mib(uint64_t{1} << 50); }); }, "size_mib"},
       {"network named with a NUL", [&] { return ApplyTopology([&](auto& t) { t.mutable_networks(0)->set_name(nul); }); }, "networks[0].name"},
