@@ -85,6 +85,7 @@ absl::StatusOr<YamlMap> YamlReader::Map(const YAML::Node& node, const std::strin
     const YAML::Node& key = entry.first;
     if (!key.IsScalar()) return ErrorAt(key, path, "keys must be plain words");
     std::string field = JoinPath(path, key.Scalar());
+    RETURN_IF_ERROR(CountValue(key, field));
     if (!Contains(allowed, key.Scalar())) {
       return ErrorAt(key, field,
                      absl::StrCat("unknown key (allowed: ", absl::StrJoin(allowed, ", "), ")"));
@@ -114,6 +115,7 @@ absl::Status YamlReader::List(const YAML::Node& node, const std::string& path,
   size_t i = 0;
   for (const YAML::Node& element : node) {
     std::string item_path = absl::StrCat(path, "[", i++, "]");
+    RETURN_IF_ERROR(CountValue(element, item_path));
     Remember(item_path, element);
     RETURN_IF_ERROR(item(element, item_path));
   }
@@ -180,6 +182,13 @@ absl::Status YamlReader::Locate(const absl::Status& status) const {
 
 void YamlReader::Remember(const std::string& path, const YAML::Node& node) {
   if (node.Mark().line >= 0) lines_[path] = node.Mark().line + 1;
+}
+
+absl::Status YamlReader::CountValue(const YAML::Node& node, const std::string& path) {
+  if (++values_ <= kMaxYamlValues) return absl::OkStatus();
+  return ErrorAt(node, path,
+                 absl::StrCat("the document holds more than ", kMaxYamlValues,
+                              " values, counting each use of an alias (&name, *name) anew"));
 }
 
 absl::Status YamlMap::String(absl::string_view key, std::string* out) const {

@@ -26,6 +26,11 @@ using ItemReader = std::function<absl::Status(const YAML::Node& item, const std:
 
 // Largest YAML file read: topologies and manifests are a few KiB.
 inline constexpr size_t kMaxYamlFileBytes = 1 << 20;
+// Most values (map entries and list items) read from one document, counting every use of an
+// alias anew. Aliases make a document a graph that reading walks as a tree: a list of N
+// aliases of a node whose list holds N aliases is N*N values, so without this bound a few
+// KiB of text take seconds and gigabytes. The largest valid topology holds about 6500.
+inline constexpr size_t kMaxYamlValues = 20000;
 
 // The bytes of the file at `path`. NotFound if it cannot be opened; InvalidArgument if it
 // is larger than kMaxYamlFileBytes.
@@ -39,6 +44,8 @@ class YamlReader {
   // Parses one document. InvalidArgument with yaml-cpp's message and line if malformed.
   absl::StatusOr<YAML::Node> Load(absl::string_view text);
 
+  // Every method that reads values refuses the one past kMaxYamlValues with InvalidArgument.
+  //
   // `node` must be a map whose keys are all in `allowed`, none twice, with all of `required`.
   absl::StatusOr<YamlMap> Map(const YAML::Node& node, const std::string& path, KeyList allowed,
                               KeyList required);
@@ -61,9 +68,12 @@ class YamlReader {
   // As ErrorAt; `line` is 1-based, and left out of the message when not positive.
   absl::Status ErrorOnLine(int line, absl::string_view path, absl::string_view rule) const;
   void Remember(const std::string& path, const YAML::Node& node);
+  // Counts one more value read, at `path`; InvalidArgument past kMaxYamlValues.
+  absl::Status CountValue(const YAML::Node& node, const std::string& path);
 
   std::string source_;
   absl::flat_hash_map<std::string, int> lines_;  // field path -> 1-based line
+  size_t values_ = 0;
 };
 
 // The entries of a checked map (see YamlReader::Map), read by key. Absent keys leave the
