@@ -20,6 +20,9 @@ packages=(
   graphviz
   # image recipes (images/build.sh)
   busybox-static cpio e2fsprogs kmod zstd xz-utils apt-utils
+  # fuzzing (tests/fuzz/run.sh): clang, its libFuzzer and sanitizer runtimes, and
+  # llvm-symbolizer (in llvm) for readable stack traces in crash reports
+  clang libclang-rt-14-dev llvm
 )
 
 missing=()
