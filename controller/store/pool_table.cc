@@ -100,12 +100,13 @@ absl::StatusOr<std::optional<v1::Sandbox>> ReadAssignableMember(sqlite3* db, con
 }
 
 void TakeFromPool(v1::Sandbox& sandbox, const std::string& candidate,
-                  const std::string& request_id, absl::Time now) {
+                  const std::string& request_id, const std::string& owner, absl::Time now) {
   const std::string pool = sandbox.pool();
   sandbox.clear_pool();
   sandbox.set_assigned_from_pool(pool);
   sandbox.set_candidate(candidate);
   sandbox.set_assign_request_id(request_id);
+  sandbox.set_owner(owner);
   *sandbox.mutable_assigned_at() = ToTimestamp(now);
   *sandbox.mutable_updated_at() = ToTimestamp(now);
   sandbox.set_message(absl::StrCat("handed to candidate ", candidate, " from pool ", pool));

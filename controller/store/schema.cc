@@ -95,6 +95,27 @@ CREATE TABLE pools (
   pool BLOB NOT NULL
 ) STRICT;
 )sql",
+    // 4: access tokens (their secrets' sha256 only) and the append-only audit log.
+    R"sql(
+CREATE TABLE tokens (
+  token_id TEXT NOT NULL PRIMARY KEY,
+  secret_sha256 TEXT NOT NULL,
+  created_at_us INTEGER NOT NULL,
+  token BLOB NOT NULL
+) STRICT;
+
+CREATE TABLE audit (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  time_us INTEGER NOT NULL,
+  record BLOB NOT NULL
+) STRICT;
+CREATE INDEX audit_by_time ON audit (time_us);
+-- Append-only: the database itself refuses to change or remove a record.
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)sql",
 };
 
 absl::StatusOr<int> UserVersion(sqlite3* db) {

@@ -103,6 +103,15 @@ class SqliteStore : public Store {
   // returned by ListEvents but do not wake a waiter before its deadline.
   void WaitForEvent(uint64_t after_seq, absl::Time deadline) override;
 
+  // sqlite_store_access.cc
+  absl::Status CreateToken(const StoredToken& token) override;
+  absl::StatusOr<StoredToken> GetToken(const std::string& token_id) override;
+  absl::StatusOr<std::vector<v1::Token>> ListTokens() override;
+  absl::StatusOr<v1::Token> RevokeToken(const std::string& token_id, absl::Time now) override;
+  absl::StatusOr<uint64_t> AppendAudit(const v1::AuditRecord& record) override;
+  absl::StatusOr<std::vector<v1::AuditRecord>> ListAudit(uint64_t after_seq, absl::Time since,
+                                                         size_t limit) override;
+
  private:
   SqliteStore(SqliteDb db, SqliteStoreOptions options, uint64_t last_seq);
 

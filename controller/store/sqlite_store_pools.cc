@@ -75,7 +75,7 @@ absl::StatusOr<bool> SqliteStore::DrawForSession(v1::Pool& pool, const v1::Sandb
   ASSIGN_OR_RETURN(std::optional<v1::Sandbox> member, ReadAssignableMember(db, pool));
   if (!member.has_value()) return false;
   const absl::Time now = options_.clock();
-  TakeFromPool(*member, planned.candidate(), "", now);
+  TakeFromPool(*member, planned.candidate(), "", session.owner(), now);
   member->set_session_id(planned.session_id());
   for (const auto& [key, value] : planned.labels()) (*member->mutable_labels())[key] = value;
   *member->mutable_expires_at() = planned.expires_at();
@@ -175,7 +175,7 @@ absl::StatusOr<v1::Sandbox> SqliteStore::AssignInTransaction(const PoolAssignmen
   }
   const absl::Time now = options_.clock();
   v1::Sandbox assigned = *std::move(member);
-  TakeFromPool(assigned, a.candidate, a.request_id, now);
+  TakeFromPool(assigned, a.candidate, a.request_id, a.owner, now);
   for (const auto& [key, value] : a.labels) (*assigned.mutable_labels())[key] = value;
   RETURN_IF_ERROR(WriteHandedOut(db, assigned, pool, now, seq));
   RETURN_IF_ERROR(UpdatePoolRow(db, pool));

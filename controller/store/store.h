@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "labrack/v1/access.pb.h"
 #include "labrack/v1/controller.pb.h"
 
 namespace labrack::controller {
@@ -52,6 +53,13 @@ struct PoolAssignment {
   std::string candidate;
   std::map<std::string, std::string> labels;  // added to the sandbox's
   std::string request_id;                     // empty: no replay
+  std::string owner;                          // the sandbox's new owner
+};
+
+// A token as stored: its public part and the sha256 (lowercase hex) of its secret.
+struct StoredToken {
+  v1::Token token;
+  std::string secret_sha256;
 };
 
 class Store {
@@ -190,6 +198,23 @@ class Store {
   // Blocks until an event with seq > after_seq exists or `deadline` passes; the caller
   // then reads with ListEvents.
   virtual void WaitForEvent(uint64_t after_seq, absl::Time deadline) = 0;
+
+  // --- tokens and the audit log
+  // AlreadyExists for a token id in use.
+  virtual absl::Status CreateToken(const StoredToken& token) = 0;
+  // NotFound for an unknown id.
+  virtual absl::StatusOr<StoredToken> GetToken(const std::string& token_id) = 0;
+  // Newest first.
+  virtual absl::StatusOr<std::vector<v1::Token>> ListTokens() = 0;
+  // Sets revoked_at to `now` unless it is set already. NotFound for an unknown id.
+  virtual absl::StatusOr<v1::Token> RevokeToken(const std::string& token_id, absl::Time now) = 0;
+  // Appends a record (seq and time are assigned) and returns its seq. Records are never
+  // changed or removed: the database refuses it.
+  virtual absl::StatusOr<uint64_t> AppendAudit(const v1::AuditRecord& record) = 0;
+  // Oldest first: seq > after_seq and time >= since, at most `limit` (at least 1).
+  virtual absl::StatusOr<std::vector<v1::AuditRecord>> ListAudit(uint64_t after_seq,
+                                                                 absl::Time since,
+                                                                 size_t limit) = 0;
 };
 
 }  // namespace labrack::controller

@@ -20,6 +20,7 @@
 #include "controller/store/store.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "labrack/v1/access.pb.h"
 #include "labrack/v1/controller.pb.h"
 
 namespace labrack::controller {
@@ -108,7 +109,7 @@ absl::StatusOr<std::optional<v1::Sandbox>> ReadAssignableMember(sqlite3* db, con
 // What an assignment changes in the sandbox (the caller writes it): out of its pool, to
 // the candidate, stamped.
 void TakeFromPool(v1::Sandbox& sandbox, const std::string& candidate,
-                  const std::string& request_id, absl::Time now);
+                  const std::string& request_id, const std::string& owner, absl::Time now);
 // The EVENT_KIND_POOL_ASSIGNED event for a sandbox just handed out.
 v1::Event PoolAssignedEvent(const v1::Sandbox& sandbox);
 // The pool's idle sandboxes in any phase but DESTROYED.
@@ -124,6 +125,21 @@ absl::StatusOr<std::vector<v1::Event>> ReadEvents(sqlite3* db, uint64_t after_se
 absl::StatusOr<uint64_t> LastEventSeq(sqlite3* db);
 // The EVENT_KIND_SANDBOX_PHASE event for the sandbox as it is now.
 v1::Event PhaseEvent(const v1::Sandbox& sandbox);
+
+// --- tokens and audit (access_table.cc)
+// AlreadyExists for a duplicate token id.
+absl::Status InsertToken(sqlite3* db, const StoredToken& token);
+// nullopt when absent.
+absl::StatusOr<std::optional<StoredToken>> ReadToken(sqlite3* db, const std::string& token_id);
+// Rewrites the token of `token.token_id()`, which must exist; the secret's hash stays.
+absl::Status UpdateTokenRow(sqlite3* db, const v1::Token& token);
+// Newest first.
+absl::StatusOr<std::vector<v1::Token>> QueryTokens(sqlite3* db);
+// Stores `record` stamped `now` and returns its seq.
+absl::StatusOr<uint64_t> InsertAudit(sqlite3* db, v1::AuditRecord record, absl::Time now);
+// Oldest first: seq > after_seq and time >= since, at most `limit`.
+absl::StatusOr<std::vector<v1::AuditRecord>> ReadAudit(sqlite3* db, uint64_t after_seq,
+                                                       absl::Time since, size_t limit);
 
 }  // namespace labrack::controller
 
