@@ -62,6 +62,12 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
   c->options_ = std::move(options);
   const ControllerConfig* config = &c->options_.config;
   ASSIGN_OR_RETURN(c->store_, SqliteStore::Open(absl::StrCat(c->options_.state_dir, "/controller.db")));
+  c->access_ = std::make_unique<AccessControl>(c->store_.get(), config->clock);
+  ASSIGN_OR_RETURN(bool bootstrapped, c->access_->Bootstrap(c->admin_token_path()));
+  if (bootstrapped) {
+    spdlog::info("first start: wrote an admin token to {} (readable by this user only)",
+                 c->admin_token_path());
+  }
   ASSIGN_OR_RETURN(c->images_, worker::ImageCache::Open(absl::StrCat(c->options_.state_dir, "/images")));
   WorkerClientOptions worker_client;
   worker_client.credentials = ChannelCredentials(tls);
@@ -85,6 +91,7 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
                                               c->sandboxes_.get());
   ServiceParts parts;
   parts.store = c->store_.get();
+  parts.access = c->access_.get();
   parts.hosts = c->hosts_.get();
   parts.images = c->images_.get();
   parts.topologies = c->topologies_.get();
@@ -96,11 +103,13 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
   parts.on_host_registered = [reconciler] { reconciler->Wake(); };
   parts.workers_need_certificates = tls.has_value();
   c->service_ = std::make_unique<ControllerService>(std::move(parts));
+  c->access_service_ = std::make_unique<AccessService>(c->access_.get());
 
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(c->options_.listen, server_credentials, &c->port_);
   builder.RegisterService(c->service_.get());
+  builder.RegisterService(c->access_service_.get());
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   c->server_ = builder.BuildAndStart();
   if (!c->server_ || c->port_ == 0) {
@@ -136,6 +145,10 @@ void ControllerServer::Shutdown() {
 }
 
 ControllerServer::~ControllerServer() { Shutdown(); }
+
+std::string ControllerServer::admin_token_path() const {
+  return absl::StrCat(options_.state_dir, "/admin.token");
+}
 
 int RunController(ControllerOptions options) {
   sigset_t signals;

@@ -1,5 +1,7 @@
 // Starts a whole controller in this process: SQLite store and image cache under the state
-// folder, the reconciler, and the LabController gRPC server (with server reflection). In
+// folder, the reconciler, and the LabController and LabAccess gRPC services (with server
+// reflection). On a store without tokens it writes an admin token to
+// <state_dir>/admin.token (mode 0600) first. In
 // all-in-one mode it also starts a worker on the local libvirt that registers with it.
 // Used by labrack-controller's main and by tests. Thread-safe after Start.
 #ifndef LABRACK_CONTROLLER_CONTROLLER_SERVER_H_
@@ -12,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/tls/transport_security.h"
+#include "controller/access/access_control.h"
 #include "controller/core/controller_config.h"
 #include "controller/core/host_registry.h"
 #include "controller/core/sandbox_api.h"
@@ -22,6 +25,7 @@
 #include "controller/reconciler/image_distribution.h"
 #include "controller/reconciler/reconciler.h"
 #include "controller/sessions/session_api.h"
+#include "controller/service/access_service.h"
 #include "controller/service/controller_service.h"
 #include "controller/store/store.h"
 #include "controller/workers/worker_client.h"
@@ -56,6 +60,9 @@ class ControllerServer {
 
   int port() const { return port_; }
   Store& store() { return *store_; }
+  AccessControl& access() { return *access_; }
+  // Where the first start wrote the admin token: <state_dir>/admin.token.
+  std::string admin_token_path() const;
   Reconciler& reconciler() { return *reconciler_; }
   worker::WorkerServer* embedded_worker() { return worker_.get(); }
   void Wait() { server_->Wait(); }
@@ -68,6 +75,7 @@ class ControllerServer {
 
   ControllerOptions options_;
   std::unique_ptr<Store> store_;
+  std::unique_ptr<AccessControl> access_;
   std::unique_ptr<worker::ImageCache> images_;
   std::unique_ptr<WorkerDirectory> workers_;
   std::unique_ptr<HostRegistry> hosts_;
@@ -80,6 +88,7 @@ class ControllerServer {
   std::unique_ptr<PoolDriver> pool_driver_;
   std::unique_ptr<CaptureApi> captures_;
   std::unique_ptr<ControllerService> service_;
+  std::unique_ptr<AccessService> access_service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<worker::WorkerServer> worker_;
   int port_ = 0;

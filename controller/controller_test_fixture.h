@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/bearer_channel.h"
 #include "common/grpc_util.h"
 #include "common/status_macros.h"
 #include "common/topology/topology_yaml.h"
@@ -63,8 +64,9 @@ class ControllerTest : public ::testing::Test {
     auto c = ControllerServer::Start(options);
     ASSERT_OK(c);
     controller_ = *std::move(c);
-    stub_ = v1::LabController::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", controller_->port()), ClientCredentials()));
+    admin_token_ = ReadAdminToken();
+    ASSERT_FALSE(admin_token_.empty()) << "no admin token in " << controller_->admin_token_path();
+    stub_ = v1::LabController::NewStub(ChannelWithToken(admin_token_));
     ASSERT_NO_FATAL_FAILURE(StartWorker());
     ASSERT_OK(Import(manifest_, root_ + "/image"));
     auto topology = ParseTopologyYaml(kTopology, "mini.yaml");
@@ -98,6 +100,20 @@ class ControllerTest : public ::testing::Test {
              hosts.hosts_size() == 1 && hosts.hosts(0).health() == v1::HOST_HEALTH_HEALTHY &&
              hosts.hosts(0).address() == worker_->advertised_address();
     })) << "the worker did not register";
+  }
+
+  // The token the controller's first start wrote.
+  std::string ReadAdminToken() {
+    std::ifstream in(controller_->admin_token_path());
+    std::string token;
+    std::getline(in, token);
+    return token;
+  }
+
+  // A channel to the controller whose calls carry `token` (none when empty).
+  std::shared_ptr<grpc::Channel> ChannelWithToken(const std::string& token) {
+    return CreateBearerChannel(absl::StrCat("127.0.0.1:", controller_->port()),
+                               ClientCredentials(), token);
   }
 
   // Hooks for tests that run the parts another way (e.g. over TLS).
@@ -195,6 +211,8 @@ class ControllerTest : public ::testing::Test {
   worker::FakeHypervisor hv_{"LABRACK-READY"};
   std::unique_ptr<ControllerServer> controller_;
   std::unique_ptr<worker::WorkerServer> worker_;
+  std::string admin_token_;
+  // Calls as the admin.
   std::unique_ptr<v1::LabController::Stub> stub_;
 };
 

@@ -85,7 +85,8 @@ absl::StatusOr<std::vector<v1::Image>> CaptureApi::CaptureAs(const v1::Sandbox& 
   return images;
 }
 
-absl::StatusOr<v1::CloneSandboxResponse> CaptureApi::Clone(const v1::CloneSandboxRequest& request) {
+absl::StatusOr<v1::CloneSandboxResponse> CaptureApi::Clone(const v1::CloneSandboxRequest& request,
+                                                           const std::string& owner) {
   RETURN_IF_ERROR(ValidateSandboxId("sandbox_id", request.sandbox_id()));
   if (request.count() < 1 || request.count() > kMaxClones) {
     return absl::InvalidArgumentError(absl::StrCat("count: 1 to ", kMaxClones, ", not ", request.count()));
@@ -116,7 +117,7 @@ absl::StatusOr<v1::CloneSandboxResponse> CaptureApi::Clone(const v1::CloneSandbo
                                                        : CloneRequestId(request.request_id(), i));
   }
   absl::StatusOr<std::vector<v1::Sandbox>> clones = sandboxes_->CreateClones(
-      source, snapshot, node_images, request_ids, request.labels(), request.ttl_seconds());
+      source, snapshot, node_images, request_ids, request.labels(), request.ttl_seconds(), owner);
   if (absl::IsResourceExhausted(clones.status())) {
     return absl::ResourceExhaustedError(
         absl::StrCat(request.count(), " clones of sandbox ", source.sandbox_id(),

@@ -36,7 +36,9 @@ class CaptureApi {
   // CloneSandbox (controller.proto). InvalidArgument for a bad count, request_id, label or
   // ttl, or a request_id that made other clones; the errors of Capture; ResourceExhausted
   // with needed and free capacity when the clones do not all fit.
-  absl::StatusOr<v1::CloneSandboxResponse> Clone(const v1::CloneSandboxRequest& request);
+  // `owner`: the caller's token name, the clones' owner.
+  absl::StatusOr<v1::CloneSandboxResponse> Clone(const v1::CloneSandboxRequest& request,
+                                                 const std::string& owner = "");
 
  private:
   absl::StatusOr<std::vector<v1::Image>> CaptureAs(const v1::Sandbox& source,

@@ -132,9 +132,10 @@ absl::Status ValidateLabels(const google::protobuf::Map<std::string, std::string
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::Sandbox> SandboxApi::Create(const v1::CreateSandboxRequest& request) {
+absl::StatusOr<v1::Sandbox> SandboxApi::Create(const v1::CreateSandboxRequest& request,
+                                               const std::string& owner) {
   RETURN_IF_ERROR(ValidateCandidateId("candidate", request.candidate()));
-  return CreateWith(request, nullptr);
+  return CreateWith(request, [&](v1::Sandbox& s) { s.set_owner(owner); });
 }
 
 absl::StatusOr<v1::Sandbox> SandboxApi::CreateInPool(const v1::CreateSandboxRequest& request,
@@ -191,7 +192,8 @@ absl::StatusOr<std::vector<v1::Sandbox>> SandboxApi::CreateClones(
     const v1::Sandbox& source, v1::Topology snapshot,
     const std::map<std::string, std::string>& node_images,
     const std::vector<std::string>& request_ids,
-    const google::protobuf::Map<std::string, std::string>& labels, uint32_t ttl_seconds) {
+    const google::protobuf::Map<std::string, std::string>& labels, uint32_t ttl_seconds,
+    const std::string& owner) {
   RETURN_IF_ERROR(ValidateLabels(labels));
   RETURN_IF_ERROR(ValidateTtl(ttl_seconds));
   for (const std::string& id : request_ids) RETURN_IF_ERROR(ValidateRequestId(id));
@@ -213,6 +215,7 @@ absl::StatusOr<std::vector<v1::Sandbox>> SandboxApi::CreateClones(
     *request.mutable_labels() = labels;
     v1::Sandbox& clone = clones.emplace_back(NewSandbox(request, record, now));
     clone.set_cloned_from(source.sandbox_id());
+    clone.set_owner(owner);
     clone.set_message(absl::StrCat("a clone of ", source.sandbox_id(),
                                    "; waiting for its host to build it"));
     if (ttl_seconds > 0) *clone.mutable_expires_at() = ToTimestamp(now + absl::Seconds(ttl_seconds));

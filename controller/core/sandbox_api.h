@@ -29,7 +29,9 @@ class SandboxApi {
   // sandbox, or InvalidArgument when its image_overrides differ. NotFound for an unknown
   // topology; InvalidArgument for bad names, labels or overrides; FailedPrecondition for an
   // image never imported; ResourceExhausted with needed and free capacity when no host fits.
-  absl::StatusOr<v1::Sandbox> Create(const v1::CreateSandboxRequest& request);
+  // `owner`: the caller's token name (Sandbox.owner).
+  absl::StatusOr<v1::Sandbox> Create(const v1::CreateSandboxRequest& request,
+                                     const std::string& owner = "");
   // As Create, for an idle sandbox of a warm pool: `pool` and `pool_spec` are set, and
   // the request carries no candidate.
   absl::StatusOr<v1::Sandbox> CreateInPool(const v1::CreateSandboxRequest& request,
@@ -43,7 +45,8 @@ class SandboxApi {
       const v1::Sandbox& source, v1::Topology snapshot,
       const std::map<std::string, std::string>& node_images,
       const std::vector<std::string>& request_ids,
-      const google::protobuf::Map<std::string, std::string>& labels, uint32_t ttl_seconds);
+      const google::protobuf::Map<std::string, std::string>& labels, uint32_t ttl_seconds,
+      const std::string& owner = "");
   absl::StatusOr<v1::Sandbox> Get(const std::string& sandbox_id);
   absl::StatusOr<std::vector<v1::Sandbox>> List(const v1::ListSandboxesRequest& request);
   // RESETTING at generation + 1. FailedPrecondition unless READY (RESETTING: returned as is).

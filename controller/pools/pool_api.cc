@@ -59,14 +59,15 @@ absl::StatusOr<v1::Pool> PoolApi::Delete(const std::string& name) {
   return WithCounts(std::move(pool));
 }
 
-absl::StatusOr<v1::Sandbox> PoolApi::Assign(const v1::AssignFromPoolRequest& request) {
+absl::StatusOr<v1::Sandbox> PoolApi::Assign(const v1::AssignFromPoolRequest& request,
+                                            const std::string& owner) {
   RETURN_IF_ERROR(ValidateSessionName("pool", request.pool()));
   RETURN_IF_ERROR(ValidateCandidateId("candidate", request.candidate()));
   RETURN_IF_ERROR(ValidateLabels(request.labels()));
   RETURN_IF_ERROR(ValidateRequestId(request.request_id()));
   PoolAssignment assignment{request.pool(), request.candidate(),
                             {request.labels().begin(), request.labels().end()},
-                            request.request_id()};
+                            request.request_id(), owner};
   ASSIGN_OR_RETURN(v1::Sandbox sandbox, store_->AssignFromPool(assignment));
   wake_();  // the pool is one short: the refill starts now
   return sandbox;

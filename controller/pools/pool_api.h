@@ -37,7 +37,9 @@ class PoolApi {
   absl::StatusOr<v1::Pool> Delete(const std::string& name);
   // The sandbox, with its console password. InvalidArgument naming the field for a bad
   // pool name, candidate, label or request_id; otherwise Store::AssignFromPool's codes.
-  absl::StatusOr<v1::Sandbox> Assign(const v1::AssignFromPoolRequest& request);
+  // `owner`: the caller's token name, the sandbox's new owner.
+  absl::StatusOr<v1::Sandbox> Assign(const v1::AssignFromPoolRequest& request,
+                                     const std::string& owner = "");
 
  private:
   absl::StatusOr<v1::Pool> WithCounts(v1::Pool pool);

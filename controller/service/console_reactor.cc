@@ -3,6 +3,7 @@
 // ones are keystrokes, passed on as they come. A thread of its own opens the worker's
 // console and pumps the guest's output to the client; it touches the reactor for the last
 // time when it calls Finish().
+#include <functional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -10,6 +11,7 @@
 #include "common/grpc_util.h"
 #include "common/names.h"
 #include "common/status_macros.h"
+#include "controller/service/call_gate.h"
 #include "controller/service/controller_service.h"
 
 namespace labrack::controller {
@@ -17,7 +19,10 @@ namespace {
 
 class ConsoleReactor : public grpc::ServerBidiReactor<v1::ConsoleInput, v1::ConsoleOutput> {
  public:
-  ConsoleReactor(Store* store, WorkerDirectory* workers) : store_(store), workers_(workers) {
+  // `admit` says whether the caller may open the console of a sandbox, and records it.
+  ConsoleReactor(Store* store, WorkerDirectory* workers,
+                 std::function<absl::Status(const std::string&)> admit)
+      : store_(store), workers_(workers), admit_(std::move(admit)) {
     StartRead(&in_);
   }
 
@@ -74,6 +79,7 @@ class ConsoleReactor : public grpc::ServerBidiReactor<v1::ConsoleInput, v1::Cons
   absl::StatusOr<std::shared_ptr<ConsoleRelay>> Open(const v1::ConsoleOpen& open) {
     RETURN_IF_ERROR(ValidateSandboxId("open.sandbox_id", open.sandbox_id()));
     RETURN_IF_ERROR(ValidateObjectName("open.node", open.node()));
+    RETURN_IF_ERROR(admit_(open.sandbox_id()));
     absl::StatusOr<v1::Sandbox> sandbox = store_->GetSandbox(open.sandbox_id());
     if (absl::IsNotFound(sandbox.status())) {
       return absl::NotFoundError(absl::StrCat("sandbox ", open.sandbox_id(), " not found"));
@@ -134,6 +140,7 @@ class ConsoleReactor : public grpc::ServerBidiReactor<v1::ConsoleInput, v1::Cons
 
   Store* const store_;
   WorkerDirectory* const workers_;
+  const std::function<absl::Status(const std::string&)> admit_;
   v1::ConsoleInput in_;
   absl::Mutex mu_;
   v1::ConsoleOutput out_ ABSL_GUARDED_BY(mu_);
@@ -147,8 +154,20 @@ class ConsoleReactor : public grpc::ServerBidiReactor<v1::ConsoleInput, v1::Cons
 }  // namespace
 
 grpc::ServerBidiReactor<v1::ConsoleInput, v1::ConsoleOutput>* ControllerService::AttachConsole(
-    grpc::CallbackServerContext*) {
-  return new ConsoleReactor(parts_.store, parts_.workers);
+    grpc::CallbackServerContext* ctx) {
+  static constexpr char kMethod[] = "LabController/AttachConsole";
+  absl::StatusOr<Caller> caller =
+      parts_.access->AdmitRole(AuthorizationOf(*ctx), kMethod, ctx->peer());
+  // A refused caller still gets a reactor: it answers the first message with the refusal.
+  return new ConsoleReactor(
+      parts_.store, parts_.workers,
+      [access = parts_.access, caller](const std::string& sandbox_id) -> absl::Status {
+        if (!caller.ok()) return caller.status();
+        absl::Status admitted = access->AdmitTarget(*caller, kMethod, sandbox_id);
+        // Every attach is recorded, whether it then reaches the guest or not.
+        if (admitted.ok()) access->Record(*caller, kMethod, sandbox_id, admitted);
+        return admitted;
+      });
 }
 
 }  // namespace labrack::controller

@@ -6,6 +6,7 @@
 
 #include <functional>
 
+#include "controller/access/access_control.h"
 #include "controller/capture/capture_api.h"
 #include "controller/core/host_registry.h"
 #include "controller/core/sandbox_api.h"
@@ -22,6 +23,8 @@ namespace labrack::controller {
 // What the handlers call. Not owned.
 struct ServiceParts {
   Store* store = nullptr;
+  // Admits every call but a worker's heartbeat, and keeps the audit log.
+  AccessControl* access = nullptr;
   HostRegistry* hosts = nullptr;
   worker::ImageCache* images = nullptr;
   TopologyCatalog* topologies = nullptr;

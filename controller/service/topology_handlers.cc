@@ -1,5 +1,5 @@
 // LabController handlers for topologies: apply, validate, get, list.
-#include "common/grpc_util.h"
+#include "controller/service/call_gate.h"
 #include "controller/service/controller_service.h"
 
 namespace labrack::controller {
@@ -7,37 +7,49 @@ namespace labrack::controller {
 grpc::ServerUnaryReactor* ControllerService::ApplyTopology(grpc::CallbackServerContext* ctx,
                                                            const v1::ApplyTopologyRequest* req,
                                                            v1::TopologyRecord* resp) {
-  return RunDetached(ctx, [this, req, resp]() -> absl::Status {
-    absl::StatusOr<v1::TopologyRecord> r = parts_.topologies->Apply(req->topology(), req->image_overrides());
-    if (r.ok()) *resp = *std::move(r);
-    return r.status();
-  });
+  return ServeUnary(*parts_.access, ctx, "LabController/ApplyTopology", req->topology().name(),
+                    Run::kDetached, [this, req, resp](const Caller&, std::string&) -> absl::Status {
+                      absl::StatusOr<v1::TopologyRecord> r =
+                          parts_.topologies->Apply(req->topology(), req->image_overrides());
+                      if (r.ok()) *resp = *std::move(r);
+                      return r.status();
+                    });
 }
 
 grpc::ServerUnaryReactor* ControllerService::ValidateTopology(
     grpc::CallbackServerContext* ctx, const v1::ValidateTopologyRequest* req,
     v1::ValidateTopologyResponse* resp) {
-  absl::StatusOr<v1::ValidateTopologyResponse> r = parts_.topologies->Validate(req->topology());
-  if (r.ok()) *resp = *std::move(r);
-  return FinishNow(ctx, r.status());
+  return ServeUnary(*parts_.access, ctx, "LabController/ValidateTopology", "", Run::kNow,
+                    [this, req, resp](const Caller&, std::string&) -> absl::Status {
+                      absl::StatusOr<v1::ValidateTopologyResponse> r =
+                          parts_.topologies->Validate(req->topology());
+                      if (r.ok()) *resp = *std::move(r);
+                      return r.status();
+                    });
 }
 
 grpc::ServerUnaryReactor* ControllerService::GetTopology(grpc::CallbackServerContext* ctx,
                                                          const v1::GetTopologyRequest* req,
                                                          v1::TopologyRecord* resp) {
-  absl::StatusOr<v1::TopologyRecord> r = parts_.topologies->Get(req->name(), req->version());
-  if (r.ok()) *resp = *std::move(r);
-  return FinishNow(ctx, r.status());
+  return ServeUnary(*parts_.access, ctx, "LabController/GetTopology", req->name(), Run::kNow,
+                    [this, req, resp](const Caller&, std::string&) -> absl::Status {
+                      absl::StatusOr<v1::TopologyRecord> r =
+                          parts_.topologies->Get(req->name(), req->version());
+                      if (r.ok()) *resp = *std::move(r);
+                      return r.status();
+                    });
 }
 
 grpc::ServerUnaryReactor* ControllerService::ListTopologies(grpc::CallbackServerContext* ctx,
                                                             const v1::ListTopologiesRequest*,
                                                             v1::ListTopologiesResponse* resp) {
-  absl::StatusOr<std::vector<v1::TopologyRecord>> r = parts_.topologies->List();
-  if (r.ok()) {
-    for (v1::TopologyRecord& t : *r) *resp->add_topologies() = std::move(t);
-  }
-  return FinishNow(ctx, r.status());
+  return ServeUnary(*parts_.access, ctx, "LabController/ListTopologies", "", Run::kNow,
+                    [this, resp](const Caller&, std::string&) -> absl::Status {
+                      absl::StatusOr<std::vector<v1::TopologyRecord>> r = parts_.topologies->List();
+                      if (!r.ok()) return r.status();
+                      for (v1::TopologyRecord& t : *r) *resp->add_topologies() = std::move(t);
+                      return absl::OkStatus();
+                    });
 }
 
 }  // namespace labrack::controller

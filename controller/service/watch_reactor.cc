@@ -3,6 +3,7 @@
 // thread of its own that waits on the store; it touches the reactor for the last time when
 // it calls Finish().
 #include "controller/service/blocking_write_reactor.h"
+#include "controller/service/call_gate.h"
 #include "controller/service/controller_service.h"
 
 namespace labrack::controller {
@@ -45,7 +46,10 @@ class WatchReactor : public BlockingWriteReactor<v1::Event> {
 }  // namespace
 
 grpc::ServerWriteReactor<v1::Event>* ControllerService::WatchEvents(
-    grpc::CallbackServerContext*, const v1::WatchEventsRequest* req) {
+    grpc::CallbackServerContext* ctx, const v1::WatchEventsRequest* req) {
+  absl::StatusOr<Caller> caller =
+      AdmitCall(*parts_.access, *ctx, "LabController/WatchEvents", req->sandbox_id());
+  if (!caller.ok()) return new RefusedWriter<v1::Event>(caller.status());
   return new WatchReactor(parts_.store, *req);
 }
 

@@ -76,7 +76,8 @@ absl::Status ValidateCreate(const v1::CreateSessionRequest& request) {
 
 }  // namespace
 
-absl::StatusOr<v1::Session> SessionApi::Create(const v1::CreateSessionRequest& request) {
+absl::StatusOr<v1::Session> SessionApi::Create(const v1::CreateSessionRequest& request,
+                                               const std::string& owner) {
   RETURN_IF_ERROR(ValidateCreate(request));
   const absl::Time now = config_->clock();
   if (request.has_start_time() && ToTime(request.start_time()) +
@@ -102,6 +103,7 @@ absl::StatusOr<v1::Session> SessionApi::Create(const v1::CreateSessionRequest& r
   session.set_lead_seconds(request.lead_seconds());
   session.set_collect_evidence(!request.skip_evidence());
   session.set_pool(request.pool());
+  session.set_owner(owner);
   session.set_phase(provision_now ? v1::SESSION_PHASE_PROVISIONING : v1::SESSION_PHASE_WAITING);
   session.set_message(provision_now ? "building every candidate's sandbox"
                                     : "capacity reserved; provisioning starts at start - lead");

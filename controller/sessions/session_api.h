@@ -31,7 +31,9 @@ class SessionApi {
   // FailedPrecondition for an image never imported; AlreadyExists when a session of that
   // name has not ended; ResourceExhausted with the capacity needed and free when the hosts
   // cannot hold every candidate's sandbox. A request_id that made a session: that session.
-  absl::StatusOr<v1::Session> Create(const v1::CreateSessionRequest& request);
+  // `owner`: the caller's token name, the session's and its sandboxes' owner.
+  absl::StatusOr<v1::Session> Create(const v1::CreateSessionRequest& request,
+                                     const std::string& owner = "");
   // By id or name, with live status (session_status.h). NotFound when unknown.
   absl::StatusOr<v1::Session> Get(const std::string& session);
   // Counts only, no per-candidate details.

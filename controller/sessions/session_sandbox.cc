@@ -19,6 +19,7 @@ absl::StatusOr<v1::Sandbox> NewSessionSandbox(const v1::Session& session,
   s.set_candidate(candidate);
   (*s.mutable_labels())["session"] = session.name();
   s.set_session_id(session.session_id());
+  s.set_owner(session.owner());
   *s.mutable_image_overrides() = session.image_overrides();
   s.set_phase(provision_now ? v1::SANDBOX_PHASE_SCHEDULED : v1::SANDBOX_PHASE_PENDING);
   s.set_generation(1);

@@ -2,11 +2,14 @@
 // LabController.ImportImage): the manifest first, then chunks of each artifact, each
 // verified by ImageCache against its sha256. `Response` is any message with `manifest`
 // and `already_present` fields. One reactor per call; gRPC serializes its callbacks.
+// `on_finish`, when given, sees the call's status and answer just before it finishes
+// (the controller records imports in its audit log).
 #ifndef LABRACK_WORKER_IMAGES_IMPORT_REACTOR_H_
 #define LABRACK_WORKER_IMAGES_IMPORT_REACTOR_H_
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 
 #include "common/grpc_util.h"
@@ -18,14 +21,16 @@ namespace labrack::worker {
 template <typename Response>
 class ImportReactor : public grpc::ServerReadReactor<v1::EnsureImageChunk> {
  public:
-  ImportReactor(ImageCache* images, Response* resp) : images_(images), resp_(resp) {
+  using FinishHook = std::function<void(const absl::Status&, const Response&)>;
+  ImportReactor(ImageCache* images, Response* resp, FinishHook on_finish = nullptr)
+      : images_(images), resp_(resp), on_finish_(std::move(on_finish)) {
     StartRead(&chunk_);
   }
 
   void OnReadDone(bool ok) override {
     if (!ok) return Complete();
     absl::Status s = Consume();
-    if (!s.ok()) return Finish(ToGrpc(s));
+    if (!s.ok()) return End(s);
     StartRead(&chunk_);
   }
   void OnDone() override { delete this; }
@@ -45,14 +50,20 @@ class ImportReactor : public grpc::ServerReadReactor<v1::EnsureImageChunk> {
   }
 
   void Complete() {
-    if (!import_) return Finish(ToGrpc(absl::InvalidArgumentError("manifest: missing")));
+    if (!import_) return End(absl::InvalidArgumentError("manifest: missing"));
     absl::StatusOr<bool> present = import_->Finish();
     if (present.ok()) resp_->set_already_present(*present);
-    Finish(ToGrpc(present.status()));
+    End(present.status());
+  }
+
+  void End(const absl::Status& status) {
+    if (on_finish_) on_finish_(status, *resp_);
+    Finish(ToGrpc(status));
   }
 
   ImageCache* images_;
   Response* resp_;
+  const FinishHook on_finish_;
   v1::EnsureImageChunk chunk_;
   std::unique_ptr<ImageImport> import_;
 };
