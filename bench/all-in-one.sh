@@ -11,7 +11,7 @@ host_id=
 controller_pid=
 server=
 
-ctl() { "$BUILD_DIR/bin/labrackctl" --server "$server" "$@"; }
+ctl() { LABRACK_TOKEN=$(cat "$state/admin.token") "$BUILD_DIR/bin/labrackctl" --server "$server" "$@"; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 json_field() { grep -o "\"$1\": *\"[^\"]*\"" | head -n 1 | sed 's/.*"\([^"]*\)"$/\1/'; }

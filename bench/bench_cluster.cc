@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/bearer_channel.h"
 #include "common/grpc_util.h"
 #include "common/parallel.h"
 #include "common/status_macros.h"
@@ -50,9 +51,9 @@ bool SendArtifact(grpc::ClientWriter<v1::EnsureImageChunk>& writer, const std::s
 
 // ---- ControllerClient
 
-ControllerClient::ControllerClient(int port, bool interruptible)
-    : stub_(v1::LabController::NewStub(grpc::CreateChannel(
-          absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()))),
+ControllerClient::ControllerClient(int port, const std::string& token, bool interruptible)
+    : stub_(v1::LabController::NewStub(CreateBearerChannel(
+          absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials(), token))),
       interruptible_(interruptible) {}
 
 absl::Status ControllerClient::ImportImage(const Inputs& inputs) {
@@ -185,7 +186,8 @@ absl::StatusOr<std::unique_ptr<BenchCluster>> BenchCluster::Start(
   std::unique_ptr<BenchCluster> cluster(new BenchCluster());
   cluster->topology_ = inputs.topology.name();
   ASSIGN_OR_RETURN(cluster->controller_, controller::ControllerServer::Start(c));
-  cluster->client_ = std::make_unique<ControllerClient>(cluster->controller_->port());
+  cluster->client_ = std::make_unique<ControllerClient>(cluster->controller_->port(),
+                                                       cluster->admin_token());
   cluster->events_ = std::make_unique<EventWatcher>(cluster->client_->stub());
   if (hypervisor) RETURN_IF_ERROR(cluster->StartWorker(options, std::move(hypervisor)));
   RETURN_IF_ERROR(cluster->client_->WaitForHost(options.host_id, kStartTimeout));
@@ -220,10 +222,17 @@ absl::Status BenchCluster::DestroyAll(const std::vector<std::string>& ids, absl:
   return absl::OkStatus();
 }
 
+std::string BenchCluster::admin_token() const {
+  std::ifstream in(controller_->admin_token_path());
+  std::string token;
+  std::getline(in, token);
+  return token;
+}
+
 // Not interruptible: this is what an interrupted run unwinds to.
 BenchCluster::~BenchCluster() {
   if (controller_) {
-    ControllerClient cleanup(controller_->port(), /*interruptible=*/false);
+    ControllerClient cleanup(controller_->port(), admin_token(), /*interruptible=*/false);
     absl::Time deadline = absl::Now() + kCleanupTimeout;
     for (;;) {
       absl::StatusOr<std::vector<v1::Sandbox>> list = cleanup.List();

@@ -25,7 +25,8 @@ namespace labrack::bench {
 // made for cleaning up after that. Thread-safe.
 class ControllerClient {
  public:
-  explicit ControllerClient(int port, bool interruptible = true);
+  // Calls carry `token` (the controller's admin token).
+  ControllerClient(int port, const std::string& token, bool interruptible = true);
 
   absl::Status ImportImage(const Inputs& inputs);
   absl::Status ApplyTopology(const v1::Topology& topology);
@@ -71,6 +72,8 @@ class BenchCluster {
 
   ControllerClient& client() { return *client_; }
   int port() const { return controller_->port(); }
+  // The admin token the controller's first start wrote.
+  std::string admin_token() const;
   EventWatcher& events() { return *events_; }
   // The worker's own view of its sandboxes (domains running, guests ready).
   worker::SandboxManager& worker_sandboxes();

@@ -12,6 +12,7 @@
 #include "bench/bench_support.h"
 #include "bench/controller_bench.h"
 #include "common/status_macros.h"
+#include "common/bearer_channel.h"
 #include "worker/hypervisor/fake_hypervisor.h"
 
 namespace labrack::bench {
@@ -20,11 +21,12 @@ namespace {
 constexpr absl::Duration kCallDeadline = absl::Seconds(10);
 
 // A stub over a connection of its own, not shared with other threads' channels.
-std::unique_ptr<v1::LabController::Stub> OwnStub(const std::string& target) {
+std::unique_ptr<v1::LabController::Stub> OwnStub(const std::string& target,
+                                                 const std::string& token) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   return v1::LabController::NewStub(
-      grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
+      CreateBearerChannel(target, grpc::InsecureChannelCredentials(), token, args));
 }
 
 grpc::Status GetOnce(v1::LabController::Stub& stub, const v1::GetSandboxRequest& req) {
@@ -34,8 +36,9 @@ grpc::Status GetOnce(v1::LabController::Stub& stub, const v1::GetSandboxRequest&
   return stub.GetSandbox(&ctx, req, &resp);
 }
 
-void BM_GetSandbox(benchmark::State& state, const std::string& target, const std::string& id) {
-  std::unique_ptr<v1::LabController::Stub> stub = OwnStub(target);
+void BM_GetSandbox(benchmark::State& state, const std::string& target, const std::string& token,
+                   const std::string& id) {
+  std::unique_ptr<v1::LabController::Stub> stub = OwnStub(target, token);
   v1::GetSandboxRequest req;
   req.set_sandbox_id(id);
   if (grpc::Status s = GetOnce(*stub, req); !s.ok()) {  // connects outside the timed loop
@@ -52,8 +55,8 @@ void BM_GetSandbox(benchmark::State& state, const std::string& target, const std
 }
 
 absl::Status RunBenchmarks(const GetRateOptions& options, const std::string& target,
-                           const std::string& id) {
-  benchmark::RegisterBenchmark("BM_GetSandbox", BM_GetSandbox, target, id)
+                           const std::string& token, const std::string& id) {
+  benchmark::RegisterBenchmark("BM_GetSandbox", BM_GetSandbox, target, token, id)
       ->Threads(1)->Threads(2)->Threads(4)->Threads(8)
       ->UseRealTime()
       ->MinTime(options.min_time_s)
@@ -90,7 +93,8 @@ absl::Status RunGetRate(const GetRateOptions& options) {
               "with a FakeHypervisor worker; one connection per client thread\n",
               cluster->topology().c_str(), inputs.topology.nodes_size());
   std::fflush(stdout);
-  return RunBenchmarks(options, absl::StrCat("127.0.0.1:", cluster->port()), s.sandbox_id());
+  return RunBenchmarks(options, absl::StrCat("127.0.0.1:", cluster->port()),
+                       cluster->admin_token(), s.sandbox_id());
 }
 
 }  // namespace labrack::bench

@@ -11,6 +11,7 @@
 #include "CLI/CLI.hpp"
 #include "cli/exit_codes.h"
 #include "cli/flags.h"
+#include "cli/access_commands.h"
 #include "cli/host_commands.h"
 #include "cli/image_commands.h"
 #include "cli/pool_commands.h"
@@ -26,14 +27,17 @@ constexpr char kDescription[] =
     "sandboxes, warm pools and exam sessions).";
 
 constexpr char kGlobalOptionsHelp[] =
-    "The global options --server, -o/--output, --rpc-timeout and --tls-ca work here too; see "
+    "The global options --server, -o/--output, --rpc-timeout, --tls-ca and --token work here "
+    "too; see "
     "labrackctl --help for them and for exit codes.";
 
 constexpr char kEnvironmentHelp[] =
     "Environment:\n"
     "  LABRACK_SERVER  controller address used when --server is not given\n"
     "                  (default 127.0.0.1:7443)\n"
-    "  LABRACK_TLS_CA  the deployment's CA certificate, used when --tls-ca is not given\n";
+    "  LABRACK_TLS_CA  the deployment's CA certificate, used when --tls-ca is not given\n"
+    "  LABRACK_TOKEN   the access token, used when --token is not given; without either,\n"
+    "                  $XDG_CONFIG_HOME/labrack/token (default ~/.config/labrack/token)\n";
 
 void AddGlobalOptions(CLI::App& app, GlobalOptions& global) {
   app.add_option("--server", global.server,
@@ -51,6 +55,10 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& global) {
                  "plain text)")
       ->envname(kTlsCaEnv)
       ->check(CLI::ExistingFile);
+  app.add_option("--token", global.token,
+                 "access token (default: $LABRACK_TOKEN, else the file "
+                 "$XDG_CONFIG_HOME/labrack/token or ~/.config/labrack/token)")
+      ->envname(kTokenEnv);
 }
 
 void BuildApp(CLI::App& app, CommandContext& ctx) {
@@ -65,6 +73,7 @@ void BuildApp(CLI::App& app, CommandContext& ctx) {
   AddSandboxCommands(app, ctx);
   AddPoolCommands(app, ctx);
   AddSessionCommands(app, ctx);
+  AddAccessCommands(app, ctx);
   app.footer(std::string(kEnvironmentHelp) + "\n" + kExitCodesHelp);
 }
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -383,6 +384,72 @@ TEST_F(CliTest, TopologyShowListsNodesAndNetworks) {
   CliResult r = Run({"topology", "show", "lab"});
   ASSERT_EQ(r.code, kExitOk) << r.err;
   EXPECT_THAT(r.out, ContainsRegex("server +- +tiny +1 +128 MiB"));
+}
+
+// --- tokens ---
+
+
+// Sets (or, with nullptr, unsets) an environment variable until the end of the scope.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    const char* before = getenv(name);
+    was_set_ = before != nullptr;
+    if (was_set_) saved_ = before;
+    Set(value);
+  }
+  ~ScopedEnv() { Set(was_set_ ? saved_.c_str() : nullptr); }
+  void Set(const char* value) {
+    if (value == nullptr) {
+      unsetenv(name_);
+    } else {
+      setenv(name_, value, 1);
+    }
+  }
+
+ private:
+  const char* name_;
+  bool was_set_ = false;
+  std::string saved_;
+};
+
+TEST_F(CliTest, TheTokenComesFromTheFlagElseTheVariableElseTheConfigFile) {
+  const std::string config = TempDir() + "/config";
+  ScopedEnv xdg("XDG_CONFIG_HOME", config.c_str());
+  ScopedEnv variable("LABRACK_TOKEN", nullptr);
+
+  ASSERT_EQ(Run({"host", "list"}).code, kExitOk);
+  EXPECT_EQ(fake_->last_authorization(), "") << "no token anywhere: none is sent";
+
+  std::filesystem::create_directories(config + "/labrack");
+  std::ofstream(config + "/labrack/token") << "  file-token \nsecond line\n";
+  ASSERT_EQ(Run({"host", "list"}).code, kExitOk);
+  EXPECT_EQ(fake_->last_authorization(), "Bearer file-token");
+
+  variable.Set("env-token");
+  ASSERT_EQ(Run({"host", "list"}).code, kExitOk);
+  EXPECT_EQ(fake_->last_authorization(), "Bearer env-token");
+
+  ASSERT_EQ(Run({"--token", "flag-token", "host", "list"}).code, kExitOk);
+  EXPECT_EQ(fake_->last_authorization(), "Bearer flag-token");
+  ASSERT_EQ(Run({"host", "list", "--token", "after-token"}).code, kExitOk);
+  EXPECT_EQ(fake_->last_authorization(), "Bearer after-token");
+}
+
+TEST_F(CliTest, RefusedCallsExitTen) {
+  EXPECT_EQ(ExitCodeFor(absl::UnauthenticatedError("token 0123 expired")), kExitDenied);
+  EXPECT_EQ(ExitCodeFor(absl::PermissionDeniedError("candidate token 'a' may not")), kExitDenied);
+  CliResult help = RunArgs({"--help"});
+  EXPECT_THAT(help.out, AllOf(HasSubstr("LABRACK_TOKEN"), HasSubstr("10 not allowed")));
+}
+
+TEST_F(CliTest, TokenCreateChecksItsFlagsBeforeCallingTheController) {
+  CliResult r = Run({"token", "create", "--name", "x", "--role", "king"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_THAT(r.err, HasSubstr("--role"));
+  r = Run({"token", "create", "--role", "admin"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_THAT(r.err, HasSubstr("--name"));
 }
 
 }  // namespace

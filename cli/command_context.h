@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "cli/controller_client.h"
+#include "cli/token_source.h"
 
 namespace labrack::cli {
 
@@ -32,12 +33,14 @@ struct Io {
 inline constexpr char kDefaultServer[] = "127.0.0.1:7443";
 inline constexpr char kServerEnv[] = "LABRACK_SERVER";
 inline constexpr char kTlsCaEnv[] = "LABRACK_TLS_CA";
+inline constexpr char kTokenEnv[] = "LABRACK_TOKEN";
 
 struct GlobalOptions {
   std::string server = kDefaultServer;  // --server, else $LABRACK_SERVER, else the default
   std::string output = "table";         // -o table|json
   absl::Duration rpc_timeout = absl::Seconds(30);
   std::string tls_ca;  // --tls-ca, else $LABRACK_TLS_CA: TLS verifying the controller by it
+  std::string token;   // --token, else $LABRACK_TOKEN, else the token file (token_source.h)
 
   bool json() const { return output == "json"; }
 };
@@ -52,7 +55,7 @@ class CommandContext {
   ControllerClient& client() {
     if (!client_) {
       client_ = std::make_unique<ControllerClient>(global_.server, global_.rpc_timeout,
-                                                   global_.tls_ca);
+                                                   global_.tls_ca, ResolveToken(global_.token));
     }
     return *client_;
   }

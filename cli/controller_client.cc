@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/bearer_channel.h"
 
 namespace labrack::cli {
 
@@ -28,11 +29,12 @@ std::shared_ptr<grpc::ChannelCredentials> Credentials(const std::string& tls_ca)
 }  // namespace
 
 ControllerClient::ControllerClient(std::string address, absl::Duration rpc_timeout,
-                                   const std::string& tls_ca)
+                                   const std::string& tls_ca, const std::string& token)
     : address_(std::move(address)),
       rpc_timeout_(rpc_timeout),
-      channel_(grpc::CreateChannel(address_, Credentials(tls_ca))),
-      stub_(v1::LabController::NewStub(channel_)) {}
+      channel_(CreateBearerChannel(address_, Credentials(tls_ca), token)),
+      stub_(v1::LabController::NewStub(channel_)),
+      access_stub_(v1::LabAccess::NewStub(channel_)) {}
 
 void ControllerClient::SetDeadline(grpc::ClientContext& ctx, absl::Duration timeout) const {
   if (timeout <= absl::ZeroDuration()) timeout = rpc_timeout_;

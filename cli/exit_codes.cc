@@ -29,6 +29,9 @@ int ExitCodeForCode(absl::StatusCode code) {
       return kExitExhausted;
     case absl::StatusCode::kDeadlineExceeded:
       return kExitTimeout;
+    case absl::StatusCode::kUnauthenticated:
+    case absl::StatusCode::kPermissionDenied:
+      return kExitDenied;
     default:
       return kExitError;
   }

@@ -20,6 +20,9 @@ inline constexpr int kExitTimeout = 8;        // a deadline passed (--timeout, R
 // A session ENDED, but its report says something was left on a host (or could not be
 // checked): someone must clean up by hand before the capacity is trusted again.
 inline constexpr int kExitLeftovers = 9;
+// UNAUTHENTICATED (no token, or a malformed, unknown, expired or revoked one) or
+// PERMISSION_DENIED (the token's role may not, or not on that object).
+inline constexpr int kExitDenied = 10;
 
 // The text of `labrackctl --help`'s footer.
 inline constexpr char kExitCodesHelp[] =
@@ -34,7 +37,8 @@ inline constexpr char kExitCodesHelp[] =
     "  6  resource exhausted: no host has room\n"
     "  7  the sandbox became FAILED or LOST while waiting (session: a candidate's)\n"
     "  8  timeout (--timeout or an RPC deadline)\n"
-    "  9  a session ended but left something on a host (see its report)";
+    "  9  a session ended but left something on a host (see its report)\n"
+    "  10 not allowed: no valid token (see --token), or its role may not do that";
 
 // `status` carrying an explicit exit code, which ExitCodeFor prefers to its code.
 absl::Status WithExitCode(absl::Status status, int exit_code);

@@ -8,7 +8,8 @@
 #   deploy/quickstart.sh --down    destroy the demo sandbox and stop the controller
 #
 # Settings: LABRACK_STATE_DIR (default /var/lib/labrack), LABRACK_SERVER (default
-# 127.0.0.1:7443). The controller's log is <state>/controller.log.
+# 127.0.0.1:7443). The controller's log is <state>/controller.log; the admin token its
+# first start wrote is <state>/admin.token, which labrackctl is given here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +17,8 @@ state=${LABRACK_STATE_DIR:-/var/lib/labrack}
 server=${LABRACK_SERVER:-127.0.0.1:7443}
 pid_file=$state/controller.pid
 sandbox_file=$state/quickstart.sandbox
-ctl() { build/bin/labrackctl --server "$server" "$@"; }
+# The admin token the controller's first start wrote (unless LABRACK_TOKEN names another).
+ctl() { LABRACK_TOKEN=${LABRACK_TOKEN:-$(cat "$state/admin.token" 2>/dev/null)} build/bin/labrackctl --server "$server" "$@"; }
 say() { echo "quickstart: $*"; }
 
 controller_running() { [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null; }
@@ -91,6 +93,8 @@ up() {
   fi
   ctl sandbox get "$id"
   echo
+  echo "labrackctl needs a token; the admin token is in $state/admin.token (mode 0600):"
+  echo "  export LABRACK_TOKEN=\$(cat $state/admin.token)"
   echo "Reach a node's serial console (escape with Ctrl-]):"
   echo "  build/bin/labrackctl --server $server sandbox console $id --node server"
   echo "Tear everything down: deploy/quickstart.sh --down"

@@ -40,6 +40,8 @@ class FakeControllerService : public v1::LabController::Service {
   // --- setup and inspection, used through FakeController ---
   mutable absl::Mutex mu_;
   std::map<std::string, int> calls_ ABSL_GUARDED_BY(mu_);
+  // The "authorization" metadata of the last ListHosts ("" when absent).
+  std::string last_authorization_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, v1::Host> hosts_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, v1::TopologyRecord> topologies_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, v1::Sandbox> sandboxes_ ABSL_GUARDED_BY(mu_);
@@ -58,10 +60,14 @@ class FakeControllerService : public v1::LabController::Service {
   FakeSessions sessions_;  // thread-safe on its own
 
   // --- hosts ---
-  Status ListHosts(ServerContext*, const v1::ListHostsRequest*,
+  Status ListHosts(ServerContext* ctx, const v1::ListHostsRequest*,
                    v1::ListHostsResponse* resp) override {
     absl::MutexLock lock(&mu_);
     ++calls_["ListHosts"];
+    auto auth = ctx->client_metadata().find("authorization");
+    last_authorization_ = auth == ctx->client_metadata().end()
+                              ? ""
+                              : std::string(auth->second.data(), auth->second.size());
     for (const auto& [id, host] : hosts_) *resp->add_hosts() = host;
     return Status::OK;
   }
@@ -528,6 +534,11 @@ int FakeController::calls(const std::string& method) const {
   absl::MutexLock lock(&service_->mu_);
   auto it = service_->calls_.find(method);
   return it == service_->calls_.end() ? 0 : it->second;
+}
+
+std::string FakeController::last_authorization() const {
+  absl::MutexLock lock(&service_->mu_);
+  return service_->last_authorization_;
 }
 
 std::vector<v1::CreateSandboxRequest> FakeController::create_requests() const {

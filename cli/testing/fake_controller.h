@@ -64,6 +64,8 @@ class FakeController {
 
   // How often `method` ("ApplyTopology", ...) was called.
   int calls(const std::string& method) const;
+  // The "authorization" metadata of the last ListHosts call ("" when it had none).
+  std::string last_authorization() const;
   std::vector<v1::CreateSandboxRequest> create_requests() const;
   std::vector<v1::CreateSessionRequest> create_session_requests() const;
   std::vector<v1::Topology> applied_topologies() const;

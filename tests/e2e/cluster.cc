@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/bearer_channel.h"
 #include "common/grpc_util.h"
 #include "common/names.h"
 #include "common/tls/transport_security.h"
@@ -103,6 +104,9 @@ void Cluster::StartController() {
     absl::SleepFor(absl::Milliseconds(50));
   }
   std::ifstream(port_file) >> port_;
+  // The first start wrote it before listening; later starts keep the first one's.
+  std::ifstream(dir_ + "/controller/admin.token") >> admin_token_;
+  ASSERT_FALSE(admin_token_.empty()) << "no admin token:\n" << LogTails();
   std::optional<TlsMaterial> tls;
   if (options_.tls) {
     TlsOptions ca;
@@ -111,7 +115,7 @@ void Cluster::StartController() {
     ASSERT_OK(loaded);
     tls = *loaded;
   }
-  stub_ = v1::LabController::NewStub(grpc::CreateChannel(address(), ChannelCredentials(tls)));
+  stub_ = v1::LabController::NewStub(CreateBearerChannel(address(), ChannelCredentials(tls), admin_token_));
 }
 
 void Cluster::StopController(int signal) {
@@ -155,7 +159,13 @@ void Cluster::StopWorker(int i, int signal) {
 
 CommandResult Cluster::Ctl(const std::vector<std::string>& args, const std::string& input,
                            absl::Duration timeout) {
+  return CtlAs(admin_token_, args, input, timeout);
+}
+
+CommandResult Cluster::CtlAs(const std::string& token, const std::vector<std::string>& args,
+                             const std::string& input, absl::Duration timeout) {
   std::vector<std::string> argv = {Bin("labrackctl"), "--server", address()};
+  if (!token.empty()) argv.insert(argv.end(), {"--token", token});
   if (options_.tls) argv.insert(argv.end(), {"--tls-ca", dir_ + "/tls/ca.pem"});
   argv.insert(argv.end(), args.begin(), args.end());
   return RunCommand(argv, input, timeout);
@@ -223,8 +233,8 @@ std::vector<std::string> Cluster::Leftovers() {
 
 void Cluster::Stop() {
   if (dir_.empty()) return;
-  for (int i = 0; i < options_.workers; ++i) {
-    if (!workers_[i]) StartWorker(i);  // a test that stopped a worker leaves its guests
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    if (!workers_[i]) StartWorker(static_cast<int>(i));  // a test that stopped a worker leaves its guests
   }
   if (controller_ && stub_) {
     grpc::ClientContext ctx;

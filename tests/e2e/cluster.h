@@ -44,9 +44,12 @@ class Cluster {
   void StartWorker(int i);
   void StopWorker(int i, int signal);
 
-  // Runs labrackctl --server <controller> args...
+  // Runs labrackctl --server <controller> --token <admin token> args...
   CommandResult Ctl(const std::vector<std::string>& args, const std::string& input = "",
                     absl::Duration timeout = absl::Minutes(5));
+  // The same with `token` instead (none when empty).
+  CommandResult CtlAs(const std::string& token, const std::vector<std::string>& args,
+                      const std::string& input = "", absl::Duration timeout = absl::Minutes(5));
   v1::LabController::Stub& stub() { return *stub_; }
   absl::StatusOr<v1::Sandbox> GetSandbox(const std::string& id);
   // Polls until the sandbox reaches `phase` or `timeout` passes; returns the last state.
@@ -61,6 +64,8 @@ class Cluster {
   const std::string& host_id(int i) const { return host_ids_[i]; }
   const std::string& dir() const { return dir_; }
   std::string address() const;
+  // The admin token the controller's first start wrote; labrackctl and stub() use it.
+  const std::string& admin_token() const { return admin_token_; }
   // Objects of this cluster's hosts present in libvirt, on links or on disk.
   std::vector<std::string> Leftovers();
   // The last lines of every process log, for failure messages.
@@ -74,6 +79,7 @@ class Cluster {
   ClusterOptions options_;
   std::string dir_;
   int port_ = 0;
+  std::string admin_token_;
   std::unique_ptr<Daemon> controller_;
   std::vector<std::unique_ptr<Daemon>> workers_;
   std::vector<std::string> host_ids_;

@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "common/topology/manifest_yaml.h"
 #include "google/protobuf/util/json_util.h"
+#include "labrack/v1/access.pb.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/cluster.h"
 #include "tests/testing/fake_image.h"
@@ -117,6 +118,63 @@ TEST_F(ControllerE2e, ConsoleRelaysTheGuestSerialConsole) {
                                   "\necho console-$((6*7))\n");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("console-42")) << "the guest's shell ran the command";
+}
+
+// A candidate's token from `token create`, used through labrackctl: its own sandbox's
+// get and console work, anything of another sandbox and anything beyond its role exits
+// 10, and after `token revoke` nothing works; the audit log shows it all.
+TEST_F(ControllerE2e, ACandidateTokenReachesItsSandboxOnlyUntilRevoked) {
+  ASSERT_EQ(spread_.size(), 2u);
+  const std::string mine = spread_[0].sandbox_id();
+  const std::string other = spread_[1].sandbox_id();
+  CommandResult made = cluster_->Ctl({"-o", "json", "token", "create", "--name", "alice",
+                                      "--role", "candidate", "--sandbox", mine, "--ttl", "2h"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  v1::CreateTokenResponse token;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(made.out, &token).ok()) << made.out;
+  const std::string secret = token.secret();
+  ASSERT_FALSE(secret.empty());
+
+  EXPECT_EQ(cluster_->CtlAs(secret, {"sandbox", "get", mine}).exit_code, 0);
+  CommandResult console;
+  for (int attempt = 0; attempt < 3 && !absl::StrContains(console.out, "cand-4"); ++attempt) {
+    console = cluster_->CtlAs(secret, {"sandbox", "console", mine, "--node", "server"},
+                              "\necho cand-$((2+2))\n");
+  }
+  EXPECT_THAT(console.out, HasSubstr("cand-4")) << console.err;
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"sandbox", "get", other},
+                                             {"sandbox", "console", other, "--node", "server"},
+                                             {"sandbox", "reset", other},
+                                             {"sandbox", "destroy", mine},
+                                             {"sandbox", "list"},
+                                             {"host", "list"},
+                                             {"token", "list"}}) {
+    CommandResult r = cluster_->CtlAs(secret, args);
+    EXPECT_EQ(r.exit_code, 10) << absl::StrJoin(args, " ") << ": " << r.out << r.err;
+  }
+  CommandResult anonymous = cluster_->CtlAs("", {"host", "list"});
+  EXPECT_EQ(anonymous.exit_code, 10);
+  EXPECT_THAT(anonymous.err, HasSubstr("needs a token"));
+
+  CommandResult listed = cluster_->Ctl({"token", "list"});
+  EXPECT_THAT(listed.out, ::testing::ContainsRegex(token.token().token_id() + " +alice +candidate"));
+  EXPECT_EQ(listed.out.find(secret.substr(17)), std::string::npos) << "a secret was listed";
+  ASSERT_EQ(cluster_->Ctl({"token", "revoke", token.token().token_id()}).exit_code, 0);
+  CommandResult revoked = cluster_->CtlAs(secret, {"sandbox", "get", mine});
+  EXPECT_EQ(revoked.exit_code, 10);
+  EXPECT_THAT(revoked.err, HasSubstr("was revoked"));
+
+  CommandResult audit = cluster_->Ctl({"audit", "list", "--since", "10m"});
+  ASSERT_EQ(audit.exit_code, 0) << audit.err;
+  EXPECT_THAT(audit.out, ::testing::ContainsRegex("alice +candidate +AttachConsole +" + mine + " +OK"));
+  EXPECT_THAT(audit.out, ::testing::ContainsRegex("alice +candidate +DestroySandbox +" + mine +
+                                                  " +PERMISSION_DENIED"));
+  EXPECT_THAT(audit.out, ::testing::ContainsRegex("admin +admin +RevokeToken +" +
+                                                  token.token().token_id() + " +OK"));
+  // Still READY and untouched: the refusals changed nothing.
+  EXPECT_EQ(cluster_->GetSandbox(other)->generation(), spread_[1].generation());
+  EXPECT_EQ(cluster_->GetSandbox(mine)->phase(), v1::SANDBOX_PHASE_READY);
 }
 
 TEST_F(ControllerE2e, ResetThroughTheCliRestoresThePristineSandbox) {
