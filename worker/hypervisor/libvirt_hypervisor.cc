@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/names.h"
 #include "common/status_macros.h"
+#include "worker/hypervisor/bridge_isolation.h"
 #include "worker/hypervisor/libvirt_console.h"
 #include "worker/hypervisor/libvirt_error.h"
 #include "worker/xml/domain_xml.h"
@@ -232,6 +233,12 @@ absl::Status LibvirtHypervisor::CreateNetwork(const NetworkSpec& spec) {
     absl::Status s = LastLibvirtError(absl::StrCat("start network ", spec.name));
     virNetworkUndefine(net.get());
     return s;
+  }
+  // Before any guest is plugged in: a network the host can be reached through is not kept.
+  if (absl::Status sealed = SealBridgeFromHost(spec.bridge); !sealed.ok()) {
+    virNetworkDestroy(net.get());
+    virNetworkUndefine(net.get());
+    return sealed;
   }
   return absl::OkStatus();
 }

@@ -1,0 +1,45 @@
+#include "worker/hypervisor/bridge_isolation.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
+namespace labrack::worker {
+namespace {
+
+absl::Status WriteSysctl(const std::string& path, const std::string& value) {
+  std::ofstream out(path);
+  out << value << "\n";
+  out.flush();
+  if (!out) {
+    return absl::InternalError(absl::StrCat("seal bridge: cannot write ", value, " to ", path,
+                                            ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+bool IsInterfaceName(const std::string& name) {
+  if (name.empty() || name.size() > 15) return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(c) && c != '-' && c != '_') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::Status SealBridgeFromHost(const std::string& bridge, const std::string& proc_sys) {
+  if (!IsInterfaceName(bridge)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bridge: '", bridge, "' is not an interface name (1 to 15 of [A-Za-z0-9_-])"));
+  }
+  const std::string v4 = absl::StrCat(proc_sys, "/net/ipv4/conf/", bridge, "/");
+  if (absl::Status s = WriteSysctl(v4 + "arp_ignore", "8"); !s.ok()) return s;
+  if (absl::Status s = WriteSysctl(v4 + "rp_filter", "1"); !s.ok()) return s;
+  return WriteSysctl(absl::StrCat(proc_sys, "/net/ipv6/conf/", bridge, "/disable_ipv6"), "1");
+}
+
+}  // namespace labrack::worker

@@ -1,0 +1,25 @@
+// Cuts a sandbox network's bridge off from the host's own IP stack. A bridge without an
+// address still is an interface of the host: with Linux's defaults the host answers ARP
+// on it for every address it has (arp_ignore 0), takes IP packets sent to its MAC and,
+// with forwarding on (libvirt turns it on), routes them on. So a guest could reach the
+// host's services and, through it, other networks. Sealed, the host answers no ARP on the
+// bridge (arp_ignore 8), drops every IPv4 packet arriving there by strict reverse-path
+// filtering (no route leads back through an address-less bridge), and has no IPv6 on it.
+// Frames between the guests on the bridge are not touched. Thread-safe.
+#ifndef LABRACK_WORKER_HYPERVISOR_BRIDGE_ISOLATION_H_
+#define LABRACK_WORKER_HYPERVISOR_BRIDGE_ISOLATION_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace labrack::worker {
+
+// Writes the bridge's sysctls under `proc_sys` (default /proc/sys). InvalidArgument for a
+// name that is not an interface name; Internal, naming the file, when one cannot be written.
+absl::Status SealBridgeFromHost(const std::string& bridge,
+                                const std::string& proc_sys = "/proc/sys");
+
+}  // namespace labrack::worker
+
+#endif  // LABRACK_WORKER_HYPERVISOR_BRIDGE_ISOLATION_H_
