@@ -80,6 +80,11 @@ std::string Path(const std::string& method) { return "/labrack.v1." + method; }
 
 class AccessRolesTest : public ControllerTest {
  protected:
+  void Configure(ControllerOptions& options) override {
+    options.config.trainer_max_sandboxes = kTrainerQuota;
+  }
+  static constexpr uint32_t kTrainerQuota = 4;
+
   void SetUp() override {
     ControllerTest::SetUp();
     if (HasFatalFailure()) return;
@@ -369,6 +374,45 @@ TEST_F(AccessRolesTest, TrainersListOnlyTheirOwnSandboxesAndSessions) {
   v1::Session ended;
   EXPECT_THAT(FromGrpc(as_trainer->EndSession(&ectx, end, &ended)),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("its own sessions")));
+}
+
+TEST_F(AccessRolesTest, ATrainerOwnsNoMoreLiveSandboxesThanItsQuota) {
+  // The trainer owns live_ and the waiting session's sandbox; gone_ is DESTROYED.
+  auto as_trainer = v1::LabController::NewStub(ChannelWithToken(trainer_));
+  auto count_mine = [&] {
+    grpc::ClientContext ctx;
+    v1::ListSandboxesResponse list;
+    EXPECT_OK(FromGrpc(as_trainer->ListSandboxes(&ctx, v1::ListSandboxesRequest(), &list)));
+    return list.sandboxes_size();
+  };
+  ASSERT_EQ(count_mine(), 2);
+  grpc::ClientContext cctx;
+  v1::CloneSandboxRequest clone;
+  clone.set_sandbox_id(live_);
+  clone.set_count(3);
+  v1::CloneSandboxResponse clones;
+  EXPECT_THAT(FromGrpc(as_trainer->CloneSandbox(&cctx, clone, &clones)),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("owns 2 live sandboxes; 3 more would pass its quota of 4")));
+  EXPECT_EQ(count_mine(), 2) << "a refused clone made something";
+  const std::string third = CreateAs(*as_trainer, "cand-3");
+  EXPECT_FALSE(third.empty());
+  EXPECT_FALSE(CreateAs(*as_trainer, "cand-4").empty());
+  grpc::ClientContext ctx;
+  v1::CreateSandboxRequest req;
+  req.set_topology("mini");
+  req.set_candidate("cand-5");
+  v1::Sandbox s;
+  EXPECT_THAT(FromGrpc(as_trainer->CreateSandbox(&ctx, req, &s)),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("quota of 4")));
+  EXPECT_EQ(count_mine(), 4);
+  // A destroyed sandbox no longer counts.
+  grpc::ClientContext dctx;
+  v1::DestroySandboxRequest destroy;
+  destroy.set_sandbox_id(third);
+  ASSERT_OK(FromGrpc(as_trainer->DestroySandbox(&dctx, destroy, &s)));
+  ASSERT_TRUE(WaitPhase(third, v1::SANDBOX_PHASE_DESTROYED));
+  EXPECT_FALSE(CreateAs(*as_trainer, "cand-5").empty());
 }
 
 TEST_F(AccessRolesTest, ExpiredAndRevokedTokensAreRefusedOverTheWire) {

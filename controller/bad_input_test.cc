@@ -142,5 +142,14 @@ TEST_F(BadInputTest, EveryCallRefusesNamingTheFieldAndCreatesNothing) {
   EXPECT_EQ(hv_.domain_count() + hv_.network_count() + hv_.volume_count(), 0);
 }
 
+// gRPC's own limit: a request over 8 MiB is refused before any handler sees it.
+TEST_F(BadInputTest, ARequestOverTheMessageLimitIsRefusedUnread) {
+  EXPECT_THAT(ApplyTopology([](v1::Topology& t) { t.set_description(std::string(9 << 20, 'x')); }),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+  v1::ListTopologiesResponse topologies;
+  ASSERT_OK(Call(&v1::LabController::Stub::ListTopologies, v1::ListTopologiesRequest(), &topologies));
+  EXPECT_EQ(topologies.topologies_size(), 1);
+}
+
 }  // namespace
 }  // namespace labrack::controller

@@ -47,6 +47,12 @@ int main(int argc, char** argv) {
   app.add_option("--cpu-overcommit", config.policy.cpu_overcommit, "vCPUs offered per host CPU")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_option("--trainer-max-sandboxes", config.trainer_max_sandboxes,
+                 "the most live sandboxes one trainer token's name may own (0: no quota)")
+      ->capture_default_str();
+  app.add_option("--max-image-bytes", config.max_image_bytes,
+                 "the most bytes one image import may bring (0: no limit)")
+      ->capture_default_str();
   app.add_option("--memory-overcommit", config.policy.memory_overcommit,
                  "memory offered per MiB of host memory")
       ->check(CLI::PositiveNumber)

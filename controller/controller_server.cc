@@ -69,6 +69,7 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
                  c->admin_token_path());
   }
   ASSIGN_OR_RETURN(c->images_, worker::ImageCache::Open(absl::StrCat(c->options_.state_dir, "/images")));
+  c->images_->SetMaxImportBytes(config->max_image_bytes);
   WorkerClientOptions worker_client;
   worker_client.credentials = ChannelCredentials(tls);
   c->workers_ = std::make_unique<GrpcWorkerDirectory>(worker_client);
@@ -102,6 +103,7 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
   parts.workers = c->workers_.get();
   parts.on_host_registered = [reconciler] { reconciler->Wake(); };
   parts.workers_need_certificates = tls.has_value();
+  parts.trainer_max_sandboxes = config->trainer_max_sandboxes;
   c->service_ = std::make_unique<ControllerService>(std::move(parts));
   c->access_service_ = std::make_unique<AccessService>(c->access_.get());
 

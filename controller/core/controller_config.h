@@ -26,6 +26,10 @@ struct ControllerConfig {
   absl::Duration ready_timeout = absl::Seconds(180);
   // Where sessions' evidence folders go: <evidence_dir>/<session name>-<id8>/<candidate>.
   std::string evidence_dir;
+  // Limits: the most live sandboxes a trainer token's name may own (0: none), and the
+  // most bytes one image import may bring (0: none).
+  uint32_t trainer_max_sandboxes = 200;
+  uint64_t max_image_bytes = uint64_t{64} << 30;
   Clock clock = [] { return absl::Now(); };
 };
 

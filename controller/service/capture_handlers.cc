@@ -1,6 +1,8 @@
 // LabController handlers for capture and clone. Both pause guests and move disk bytes:
 // seconds, off the callback threads. A trainer captures and clones its own sandboxes and
 // owns the clones.
+#include "common/status_macros.h"
+#include "controller/access/quota.h"
 #include "controller/service/call_gate.h"
 #include "controller/service/controller_service.h"
 
@@ -24,6 +26,8 @@ grpc::ServerUnaryReactor* ControllerService::CloneSandbox(grpc::CallbackServerCo
                                                           v1::CloneSandboxResponse* resp) {
   return ServeUnary(*parts_.access, ctx, "LabController/CloneSandbox", req->sandbox_id(),
                     Run::kDetached, [this, req, resp](const Caller& caller, std::string&) -> absl::Status {
+                      RETURN_IF_ERROR(CheckTrainerQuota(*parts_.store, caller, req->count(),
+                                                        parts_.trainer_max_sandboxes));
                       absl::StatusOr<v1::CloneSandboxResponse> clones =
                           parts_.captures->Clone(*req, caller.name);
                       if (clones.ok()) *resp = *std::move(clones);

@@ -37,6 +37,8 @@ struct ServiceParts {
   std::function<void()> on_host_registered;
   // With TLS: RegisterHost and Heartbeat need the worker's certificate, named by its host id.
   bool workers_need_certificates = false;
+  // The most live sandboxes one trainer may own (controller/access/quota.h).
+  uint32_t trainer_max_sandboxes = 0;
 };
 
 class ControllerService final : public v1::LabController::CallbackService {

@@ -1,4 +1,6 @@
 // LabController handlers for warm pools: create, get, list, delete and assign.
+#include "common/status_macros.h"
+#include "controller/access/quota.h"
 #include "controller/service/call_gate.h"
 #include "controller/service/controller_service.h"
 
@@ -53,6 +55,8 @@ grpc::ServerUnaryReactor* ControllerService::AssignFromPool(grpc::CallbackServer
                                                             v1::Sandbox* resp) {
   return ServeUnary(*parts_.access, ctx, "LabController/AssignFromPool", req->pool(),
                     Run::kDetached, [this, req, resp](const Caller& caller, std::string& target) -> absl::Status {
+                      RETURN_IF_ERROR(CheckTrainerQuota(*parts_.store, caller, 1,
+                                                        parts_.trainer_max_sandboxes));
                       absl::StatusOr<v1::Sandbox> s = parts_.pools->Assign(*req, caller.name);
                       if (!s.ok()) return s.status();
                       *resp = *std::move(s);

@@ -1,5 +1,7 @@
 // LabController handlers for sandboxes: create, get, list, reset, destroy. Trainers own
 // what they create and list only that; a candidate's token reaches its sandbox only.
+#include "common/status_macros.h"
+#include "controller/access/quota.h"
 #include "controller/service/call_gate.h"
 #include "controller/service/controller_service.h"
 
@@ -10,6 +12,8 @@ grpc::ServerUnaryReactor* ControllerService::CreateSandbox(grpc::CallbackServerC
                                                            v1::Sandbox* resp) {
   return ServeUnary(*parts_.access, ctx, "LabController/CreateSandbox", "", Run::kDetached,
                     [this, req, resp](const Caller& caller, std::string& target) -> absl::Status {
+                      RETURN_IF_ERROR(CheckTrainerQuota(*parts_.store, caller, 1,
+                                                        parts_.trainer_max_sandboxes));
                       absl::StatusOr<v1::Sandbox> s = parts_.sandboxes->Create(*req, caller.name);
                       if (!s.ok()) return s.status();
                       *resp = *std::move(s);

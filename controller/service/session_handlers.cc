@@ -3,6 +3,8 @@
 // and sends it when it changed, until it is ENDED or the client goes away.
 #include "common/grpc_util.h"
 #include "controller/service/blocking_write_reactor.h"
+#include "common/status_macros.h"
+#include "controller/access/quota.h"
 #include "controller/service/call_gate.h"
 #include "controller/service/controller_service.h"
 #include "controller/store/tables.h"
@@ -46,6 +48,9 @@ grpc::ServerUnaryReactor* ControllerService::CreateSession(grpc::CallbackServerC
                                                            v1::Session* resp) {
   return ServeUnary(*parts_.access, ctx, "LabController/CreateSession", req->name(),
                     Run::kDetached, [this, req, resp](const Caller& caller, std::string& target) -> absl::Status {
+                      RETURN_IF_ERROR(CheckTrainerQuota(*parts_.store, caller,
+                                                        req->candidates_size(),
+                                                        parts_.trainer_max_sandboxes));
                       absl::StatusOr<v1::Session> s = parts_.sessions->Create(*req, caller.name);
                       if (!s.ok()) return s.status();
                       *resp = *std::move(s);

@@ -186,6 +186,23 @@ std::vector<v1::ImageManifest> ImageCache::List() const {
 absl::StatusOr<std::unique_ptr<ImageImport>> ImageCache::BeginImport(
     const v1::ImageManifest& manifest) {
   RETURN_IF_ERROR(ValidateImageManifest(manifest));
+  uint64_t needed = 0;
+  for (const v1::ImageArtifact& a : manifest.artifacts()) {
+    if (!fs::exists(BlobPath(a.sha256()))) needed += a.size_bytes();
+  }
+  const uint64_t limit = max_import_bytes_.load();
+  if (limit > 0 && needed > limit) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "manifest.artifacts: ", needed, " bytes to import, more than the limit of ", limit,
+        " bytes per image (--max-image-bytes)"));
+  }
+  std::error_code ec;
+  fs::space_info space = fs::space(dir_, ec);
+  if (!ec && needed > space.available) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "image ", manifest.name(), " needs ", needed, " bytes in ", dir_, ", which has ",
+        space.available, " free; nothing was written"));
+  }
   return std::unique_ptr<ImageImport>(new ImageImport(this, manifest));
 }
 

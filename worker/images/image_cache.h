@@ -6,6 +6,7 @@
 #ifndef LABRACK_WORKER_IMAGES_IMAGE_CACHE_H_
 #define LABRACK_WORKER_IMAGES_IMAGE_CACHE_H_
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -46,8 +47,10 @@ class ImageCache {
   // Opens (creating as needed) a cache in `dir`. Internal when the folder cannot be made.
   static absl::StatusOr<std::unique_ptr<ImageCache>> Open(const std::string& dir);
 
-  // Starts importing an image. InvalidArgument for a bad manifest. When every artifact is
-  // cached already, the import needs no bytes: Finish() succeeds at once.
+  // Starts importing an image. InvalidArgument for a bad manifest or one whose artifacts
+  // not yet cached add up to more than the import limit; ResourceExhausted, with the bytes
+  // needed and free, when the cache's filesystem lacks room for them. When every artifact
+  // is cached already, the import needs no bytes: Finish() succeeds at once.
   absl::StatusOr<std::unique_ptr<ImageImport>> BeginImport(const v1::ImageManifest& manifest);
   // Imports from files in `folder` named as in the manifest (e.g. images/out/tiny).
   absl::Status ImportFromFolder(const v1::ImageManifest& manifest, const std::string& folder);
@@ -69,6 +72,9 @@ class ImageCache {
   // qemu-img fails.
   absl::StatusOr<v1::ImageManifest> AddLayer(const std::string& name, const std::string& version,
                                              const std::string& base, const std::string& overlay);
+
+  // The most bytes one import may bring (the artifacts it lacks, added up); 0: no limit.
+  void SetMaxImportBytes(uint64_t bytes) { max_import_bytes_.store(bytes); }
 
   std::string BlobPath(const std::string& sha256) const;
   // At most max_bytes (0, or more than kMaxBlobReadBytes: that many) of the blob `sha256`
@@ -94,6 +100,7 @@ class ImageCache {
                                                const v1::ImageArtifact& below) const;
 
   const std::string dir_;
+  std::atomic<uint64_t> max_import_bytes_{0};
   mutable absl::Mutex mu_;
   std::map<std::string, v1::ImageManifest> manifests_ ABSL_GUARDED_BY(mu_);
 };

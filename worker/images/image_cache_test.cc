@@ -1,13 +1,17 @@
 #include "worker/images/image_cache.h"
 
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "common/sha256.h"
 #include "gmock/gmock.h"
@@ -22,6 +26,7 @@ using ::labrack::testing::IsOkAndHolds;
 using ::labrack::testing::MakeTempDir;
 using ::labrack::testing::StatusIs;
 using ::labrack::testing::WriteFakeImage;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::Eq;
 using ::testing::Not;
@@ -117,6 +122,41 @@ TEST_F(ImageCacheTest, RefusesChunksForUnknownFilesAndOversizedArtifacts) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not an artifact")));
   EXPECT_THAT((*import)->Write("vmlinuz", std::string(1000, 'x')),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("longer")));
+}
+
+TEST_F(ImageCacheTest, AnImportPastTheLimitIsRefusedBeforeAnyByte) {
+  uint64_t total = 0;
+  for (const v1::ImageArtifact& a : manifest_.artifacts()) total += a.size_bytes();
+  cache_->SetMaxImportBytes(total - 1);
+  EXPECT_THAT(cache_->BeginImport(manifest_),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("manifest.artifacts"), HasSubstr("--max-image-bytes"))));
+  EXPECT_THAT(cache_->List(), SizeIs(0));
+  cache_->SetMaxImportBytes(total);
+  ASSERT_OK(cache_->ImportFromFolder(manifest_, src_));
+  // Cached already, an import brings nothing and passes any limit.
+  cache_->SetMaxImportBytes(1);
+  EXPECT_OK(cache_->BeginImport(manifest_));
+}
+
+TEST_F(ImageCacheTest, AnImportLargerThanTheFreeSpaceIsRefusedAndWritesNothing) {
+  const std::string small = root_ + "/small";
+  std::filesystem::create_directories(small);
+  if (mount("tmpfs", small.c_str(), "tmpfs", 0, "size=1m") != 0) {
+    GTEST_SKIP() << "cannot mount a 1 MiB tmpfs (needs root): " << std::strerror(errno);
+  }
+  absl::Cleanup unmount = [&] { umount2(small.c_str(), MNT_DETACH); };
+  auto cache = ImageCache::Open(small + "/cache");
+  ASSERT_OK(cache);
+  v1::ImageManifest big = manifest_;
+  big.mutable_artifacts(0)->set_size_bytes(4 << 20);
+  EXPECT_THAT((*cache)->BeginImport(big),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("free; nothing was written")));
+  size_t files = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(small + "/cache")) {
+    if (e.is_regular_file()) ++files;
+  }
+  EXPECT_EQ(files, 0u);
 }
 
 TEST_F(ImageCacheTest, SecondImportNeedsNoBytes) {
