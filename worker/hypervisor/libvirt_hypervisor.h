@@ -43,7 +43,8 @@ class LibvirtHypervisor : public Hypervisor {
   absl::StatusOr<bool> KvmAdvertised();
 
  private:
-  explicit LibvirtHypervisor(ConnectHandle conn) : conn_(std::move(conn)) {}
+  LibvirtHypervisor(ConnectHandle conn, bool seal_bridges)
+      : conn_(std::move(conn)), seal_bridges_(seal_bridges) {}
 
   absl::StatusOr<DomainHandle> LookupDomain(const std::string& name);
   absl::StatusOr<NetworkHandle> LookupNetwork(const std::string& name);
@@ -58,6 +59,9 @@ class LibvirtHypervisor : public Hypervisor {
   int slots_free_ ABSL_GUARDED_BY(slots_mu_) = 4;
 
   ConnectHandle conn_;
+  // Whether the bridges of new networks are sealed from this host (bridge_isolation.h):
+  // always but on libvirt's test driver, whose networks have no bridge.
+  const bool seal_bridges_;
 };
 
 }  // namespace labrack::worker
