@@ -54,27 +54,13 @@ absl::Status PowerOff(virDomainPtr dom, const std::string& name) {
 
 }  // namespace
 
-// Holds one of the connection's call slots for its lifetime.
-class LibvirtHypervisor::CallSlot {
- public:
-  explicit CallSlot(LibvirtHypervisor* hv) : hv_(hv) {
-    absl::MutexLock lock(&hv_->slots_mu_);
-    hv_->slots_mu_.Await(absl::Condition(
-        +[](int* free) { return *free > 0; }, &hv_->slots_free_));
-    --hv_->slots_free_;
-  }
-  ~CallSlot() {
-    absl::MutexLock lock(&hv_->slots_mu_);
-    ++hv_->slots_free_;
-  }
+namespace {
 
- private:
-  LibvirtHypervisor* hv_;
-};
+// The connection each thread's current CallSlot holds.
+thread_local virConnectPtr current_conn = nullptr;
 
-absl::StatusOr<std::unique_ptr<LibvirtHypervisor>> LibvirtHypervisor::Connect(
-    const std::string& uri) {
-  InitLibvirtOnce();
+// A connection to `uri` with keepalive on; Unavailable when libvirtd cannot be reached.
+absl::StatusOr<ConnectHandle> Open(const std::string& uri) {
   ConnectHandle conn(virConnectOpen(uri.c_str()));
   if (!conn) {
     absl::Status s = LastLibvirtError(absl::StrCat("connect to ", uri));
@@ -84,25 +70,81 @@ absl::StatusOr<std::unique_ptr<LibvirtHypervisor>> LibvirtHypervisor::Connect(
   if (virConnectSetKeepAlive(conn.get(), kKeepAliveIntervalSeconds, kKeepAliveCount) < 0) {
     virResetLastError();
   }
+  return conn;
+}
+
+}  // namespace
+
+// Holds one of the connection's call slots, and a live connection, for its lifetime. Each
+// call returns status() first: Unavailable while libvirtd cannot be reached.
+class LibvirtHypervisor::CallSlot {
+ public:
+  explicit CallSlot(LibvirtHypervisor* hv) : hv_(hv), previous_(current_conn) {
+    {
+      absl::MutexLock lock(&hv_->slots_mu_);
+      hv_->slots_mu_.Await(absl::Condition(
+          +[](int* free) { return *free > 0; }, &hv_->slots_free_));
+      --hv_->slots_free_;
+    }
+    absl::StatusOr<virConnectPtr> conn = hv_->AcquireConnection();
+    conn_ = conn.ok() ? *conn : nullptr;
+    status_ = conn.status();
+    current_conn = conn_;
+  }
+  // Unavailable when libvirtd could not be reached.
+  const absl::Status& status() const { return status_; }
+  ~CallSlot() {
+    current_conn = previous_;
+    if (conn_ != nullptr) virConnectClose(conn_);
+    absl::MutexLock lock(&hv_->slots_mu_);
+    ++hv_->slots_free_;
+  }
+
+ private:
+  LibvirtHypervisor* hv_;
+  virConnectPtr previous_;
+  virConnectPtr conn_ = nullptr;
+  absl::Status status_;
+};
+
+virConnectPtr LibvirtHypervisor::conn() { return current_conn; }
+
+absl::StatusOr<virConnectPtr> LibvirtHypervisor::AcquireConnection() {
+  absl::MutexLock lock(&conn_mu_);
+  if (!conn_ || virConnectIsAlive(conn_.get()) != 1) {
+    virResetLastError();
+    // Calls still holding the dead one keep their own reference until they end.
+    ASSIGN_OR_RETURN(ConnectHandle fresh, Open(uri_));
+    conn_ = std::move(fresh);
+  }
+  if (virConnectRef(conn_.get()) < 0) return LastLibvirtError("reference the libvirt connection");
+  return conn_.get();
+}
+
+absl::StatusOr<std::unique_ptr<LibvirtHypervisor>> LibvirtHypervisor::Connect(
+    const std::string& uri) {
+  InitLibvirtOnce();
+  ASSIGN_OR_RETURN(ConnectHandle conn, Open(uri));
   const char* type = virConnectGetType(conn.get());
   const bool test_driver = type != nullptr && std::string(type) == "TEST";
-  return std::unique_ptr<LibvirtHypervisor>(new LibvirtHypervisor(std::move(conn), !test_driver));
+  return std::unique_ptr<LibvirtHypervisor>(
+      new LibvirtHypervisor(uri, std::move(conn), !test_driver));
 }
 
 absl::StatusOr<DomainHandle> LibvirtHypervisor::LookupDomain(const std::string& name) {
-  DomainHandle dom(virDomainLookupByName(conn_.get(), name.c_str()));
+  DomainHandle dom(virDomainLookupByName(conn(), name.c_str()));
   if (!dom) return LastLibvirtError(absl::StrCat("look up domain ", name));
   return dom;
 }
 
 absl::StatusOr<NetworkHandle> LibvirtHypervisor::LookupNetwork(const std::string& name) {
-  NetworkHandle net(virNetworkLookupByName(conn_.get(), name.c_str()));
+  NetworkHandle net(virNetworkLookupByName(conn(), name.c_str()));
   if (!net) return LastLibvirtError(absl::StrCat("look up network ", name));
   return net;
 }
 
 absl::StatusOr<PoolHandle> LibvirtHypervisor::LookupPool(const std::string& name) {
-  PoolHandle pool(virStoragePoolLookupByName(conn_.get(), name.c_str()));
+  PoolHandle pool(virStoragePoolLookupByName(conn(), name.c_str()));
   if (!pool) return LastLibvirtError(absl::StrCat("look up storage pool ", name));
   return pool;
 }
@@ -111,6 +153,7 @@ absl::StatusOr<PoolHandle> LibvirtHypervisor::LookupPool(const std::string& name
 
 absl::Status LibvirtHypervisor::EnsurePool(const std::string& name, const std::string& dir) {
   CallSlot slot(this);
+  RETURN_IF_ERROR(slot.status());
   absl::StatusOr<PoolHandle> pool = LookupPool(name);
   if (pool.ok()) {
     CString xml(virStoragePoolGetXMLDesc(pool->get(), 0));
@@ -122,7 +165,7 @@ absl::Status LibvirtHypervisor::EnsurePool(const std::string& name, const std::s
     }
   } else if (absl::IsNotFound(pool.status())) {
     std::string xml = BuildPoolXml(name, dir);
-    pool = PoolHandle(virStoragePoolDefineXML(conn_.get(), xml.c_str(), 0));
+    pool = PoolHandle(virStoragePoolDefineXML(conn(), xml.c_str(), 0));
     if (!*pool) return LastLibvirtError(absl::StrCat("define storage pool ", name));
   } else {
     return pool.status();
@@ -137,6 +180,7 @@ absl::Status LibvirtHypervisor::EnsurePool(const std::string& name, const std::s
 
 absl::Status LibvirtHypervisor::RemovePool(const std::string& name) {
   CallSlot slot(this);
+  RETURN_IF_ERROR(slot.status());
   absl::StatusOr<PoolHandle> pool = LookupPool(name);
   if (absl::IsNotFound(pool.status())) return absl::OkStatus();
   if (!pool.ok()) return pool.status();
@@ -151,6 +195,7 @@ absl::Status LibvirtHypervisor::RemovePool(const std::string& name) {
 
 absl::StatusOr<std::string> LibvirtHypervisor::CreateVolume(const VolumeSpec& spec) {
   CallSlot slot(this);
+  RETURN_IF_ERROR(slot.status());
   ASSIGN_OR_RETURN(PoolHandle pool, LookupPool(spec.pool));
   // libvirt reports a taken name as a generic failure; ask first to tell callers apart.
   if (VolumeHandle taken(virStorageVolLookupByName(pool.get(), spec.name.c_str())); taken) {
@@ -170,6 +215,7 @@ absl::StatusOr<std::string> LibvirtHypervisor::CreateVolume(const VolumeSpec& sp
 absl::Status LibvirtHypervisor::DeleteVolume(const std::string& pool_name,
                                              const std::string& name) {
   CallSlot slot(this);
+  RETURN_IF_ERROR(slot.status());
   ASSIGN_OR_RETURN(PoolHandle pool, LookupPool(pool_name));
   VolumeHandle vol(virStorageVolLookupByName(pool.get(), name.c_str()));
   if (!vol) {
@@ -186,6 +232,7 @@ absl::Status LibvirtHypervisor::DeleteVolume(const std::string& pool_name,
 absl::StatusOr<std::vector<VolumeInfo>> LibvirtHypervisor::ListVolumes(
     const std::string& pool_name) {
   CallSlot slot(this);
+  RETURN_IF_ERROR(slot.status());
   ASSIGN_OR_RETURN(PoolHandle pool, LookupPool(pool_name));
   // Files may have appeared or vanished behind libvirt's back (e.g. after a crash). libvirt
   // refuses to refresh while a volume of the pool is being created: wait that out.
@@ -223,13 +270,14 @@ absl::StatusOr<std::vector<VolumeInfo>> LibvirtHypervisor::ListVolumes(
 
 absl::Status LibvirtHypervisor::CreateNetwork(const NetworkSpec& spec) {
   CallSlot slot(this);
+  RETURN_IF_ERROR(slot.status());
   // libvirt reports a taken name as a generic failure; ask first to tell callers apart.
-  if (NetworkHandle taken(virNetworkLookupByName(conn_.get(), spec.name.c_str())); taken) {
+  if (NetworkHandle taken(virNetworkLookupByName(conn(), spec.name.c_str())); taken) {
     return absl::AlreadyExistsError(absl::StrCat("network ", spec.name, " exists"));
   }
   virResetLastError();
   std::string xml = BuildNetworkXml(spec);
-  NetworkHandle net(virNetworkDefineXML(conn_.get(), xml.c_str()));
+  NetworkHandle net(virNetworkDefineXML(conn(), xml.c_str()));
   if (!net) return LastLibvirtError(absl::StrCat("define network ", spec.name));
   if (virNetworkCreate(net.get()) < 0) {
     absl::Status s = LastLibvirtError(absl::StrCat("start network ", spec.name));
@@ -248,6 +296,7 @@ absl::Status LibvirtHypervisor::CreateNetwork(const NetworkSpec& spec) {
 
 absl::Status LibvirtHypervisor::DestroyNetwork(const std::string& name) {
   CallSlot slot(this);
+  RETURN_IF_ERROR(slot.status());
   absl::StatusOr<NetworkHandle> net = LookupNetwork(name);
   if (absl::IsNotFound(net.status())) return absl::OkStatus();
   if (!net.ok()) return net.status();
@@ -265,8 +314,9 @@ absl::Status LibvirtHypervisor::DestroyNetwork(const std::string& name) {
 absl::StatusOr<std::vector<NetworkInfo>> LibvirtHypervisor::ListNetworks(
     const std::string& host_id) {
   CallSlot slot(this);
+  RETURN_IF_ERROR(slot.status());
   virNetworkPtr* nets = nullptr;
-  int n = virConnectListAllNetworks(conn_.get(), &nets, 0);
+  int n = virConnectListAllNetworks(conn(), &nets, 0);
   if (n < 0) return LastLibvirtError("list networks");
   std::vector<NetworkHandle> owned(nets, nets + n);
   free(nets);
@@ -289,14 +339,16 @@ absl::StatusOr<std::vector<NetworkInfo>> LibvirtHypervisor::ListNetworks(
 
 absl::Status LibvirtHypervisor::DefineDomain(const DomainSpec& spec) {
   CallSlot slot(this);
+  RETURN_IF_ERROR(slot.status());
   std::string xml = BuildDomainXml(spec);
-  DomainHandle dom(virDomainDefineXML(conn_.get(), xml.c_str()));
+  DomainHandle dom(virDomainDefineXML(conn(), xml.c_str()));
   if (!dom) return LastLibvirtError(absl::StrCat("define domain ", spec.name));
   return absl::OkStatus();
 }
 
 absl::Status LibvirtHypervisor::SetDomainTag(const std::string& name, const ObjectTag& tag) {
   CallSlot slot(this);
+  RETURN_IF_ERROR(slot.status());
   ASSIGN_OR_RETURN(DomainHandle dom, LookupDomain(name));
   unsigned int flags = VIR_DOMAIN_AFFECT_CONFIG;
   if (virDomainIsActive(dom.get()) == 1) flags |= VIR_DOMAIN_AFFECT_LIVE;
@@ -310,6 +362,7 @@ absl::Status LibvirtHypervisor::SetDomainTag(const std::string& name, const Obje
 
 absl::Status LibvirtHypervisor::StartDomain(const std::string& name) {
   CallSlot slot(this);
+  RETURN_IF_ERROR(slot.status());
   ASSIGN_OR_RETURN(DomainHandle dom, LookupDomain(name));
   if (virDomainIsActive(dom.get()) == 1) return absl::OkStatus();
   if (virDomainCreate(dom.get()) < 0) {
@@ -320,12 +373,14 @@ absl::Status LibvirtHypervisor::StartDomain(const std::string& name) {
 
 absl::Status LibvirtHypervisor::StopDomain(const std::string& name) {
   CallSlot slot(this);
+  RETURN_IF_ERROR(slot.status());
   ASSIGN_OR_RETURN(DomainHandle dom, LookupDomain(name));
   return PowerOff(dom.get(), name);
 }
 
 absl::Status LibvirtHypervisor::SuspendDomain(const std::string& name) {
   CallSlot slot(this);
+  RETURN_IF_ERROR(slot.status());
   ASSIGN_OR_RETURN(DomainHandle dom, LookupDomain(name));
   if (virDomainSuspend(dom.get()) < 0) {
     return LastLibvirtError(absl::StrCat("pause domain ", name));
@@ -335,6 +390,7 @@ absl::Status LibvirtHypervisor::SuspendDomain(const std::string& name) {
 
 absl::Status LibvirtHypervisor::ResumeDomain(const std::string& name) {
   CallSlot slot(this);
+  RETURN_IF_ERROR(slot.status());
   ASSIGN_OR_RETURN(DomainHandle dom, LookupDomain(name));
   if (virDomainResume(dom.get()) < 0) {
     return LastLibvirtError(absl::StrCat("resume domain ", name));
@@ -344,6 +400,7 @@ absl::Status LibvirtHypervisor::ResumeDomain(const std::string& name) {
 
 absl::Status LibvirtHypervisor::DestroyDomain(const std::string& name) {
   CallSlot slot(this);
+  RETURN_IF_ERROR(slot.status());
   absl::StatusOr<DomainHandle> dom = LookupDomain(name);
   if (absl::IsNotFound(dom.status())) return absl::OkStatus();
   if (!dom.ok()) return dom.status();
@@ -374,8 +431,9 @@ absl::StatusOr<DomainInfo> LibvirtHypervisor::DescribeDomain(virDomainPtr dom) {
 absl::StatusOr<std::vector<DomainInfo>> LibvirtHypervisor::ListDomains(
     const std::string& host_id) {
   CallSlot slot(this);
+  RETURN_IF_ERROR(slot.status());
   virDomainPtr* doms = nullptr;
-  int n = virConnectListAllDomains(conn_.get(), &doms, 0);
+  int n = virConnectListAllDomains(conn(), &doms, 0);
   if (n < 0) return LastLibvirtError("list domains");
   std::vector<DomainHandle> owned(doms, doms + n);
   free(doms);
@@ -393,6 +451,7 @@ absl::StatusOr<std::vector<DomainInfo>> LibvirtHypervisor::ListDomains(
 
 absl::StatusOr<DomainInfo> LibvirtHypervisor::GetDomain(const std::string& name) {
   CallSlot slot(this);
+  RETURN_IF_ERROR(slot.status());
   ASSIGN_OR_RETURN(DomainHandle dom, LookupDomain(name));
   return DescribeDomain(dom.get());
 }
@@ -400,20 +459,23 @@ absl::StatusOr<DomainInfo> LibvirtHypervisor::GetDomain(const std::string& name)
 absl::StatusOr<std::unique_ptr<ConsoleStream>> LibvirtHypervisor::OpenConsole(
     const std::string& name) {
   CallSlot slot(this);
+  RETURN_IF_ERROR(slot.status());
   ASSIGN_OR_RETURN(DomainHandle dom, LookupDomain(name));
-  return OpenLibvirtConsole(conn_.get(), dom.get(), name);
+  return OpenLibvirtConsole(conn(), dom.get(), name);
 }
 
 absl::StatusOr<HostResources> LibvirtHypervisor::GetHostResources() {
   CallSlot slot(this);
+  RETURN_IF_ERROR(slot.status());
   virNodeInfo info;
-  if (virNodeGetInfo(conn_.get(), &info) < 0) return LastLibvirtError("read host resources");
+  if (virNodeGetInfo(conn(), &info) < 0) return LastLibvirtError("read host resources");
   return HostResources{info.cpus, info.memory / 1024};
 }
 
 absl::StatusOr<bool> LibvirtHypervisor::KvmAdvertised() {
   CallSlot slot(this);
-  CString caps(virConnectGetCapabilities(conn_.get()));
+  RETURN_IF_ERROR(slot.status());
+  CString caps(virConnectGetCapabilities(conn()));
   if (!caps) return LastLibvirtError("read host capabilities");
   pugi::xml_document doc;
   if (!doc.load_string(caps.get())) return absl::InternalError("unreadable host capabilities");

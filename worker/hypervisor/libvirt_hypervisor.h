@@ -16,6 +16,8 @@ namespace labrack::worker {
 class LibvirtHypervisor : public Hypervisor {
  public:
   // Connects to `uri` with keepalive on. Unavailable when libvirtd cannot be reached.
+  // When libvirtd goes away later (killed, restarted), the next call connects again; calls
+  // fail with Unavailable while it is down. Guests, networks and pools outlive libvirtd.
   static absl::StatusOr<std::unique_ptr<LibvirtHypervisor>> Connect(const std::string& uri);
 
   absl::Status EnsurePool(const std::string& name, const std::string& dir) override;
@@ -43,8 +45,14 @@ class LibvirtHypervisor : public Hypervisor {
   absl::StatusOr<bool> KvmAdvertised();
 
  private:
-  LibvirtHypervisor(ConnectHandle conn, bool seal_bridges)
-      : conn_(std::move(conn)), seal_bridges_(seal_bridges) {}
+  LibvirtHypervisor(std::string uri, ConnectHandle conn, bool seal_bridges)
+      : uri_(std::move(uri)), conn_(std::move(conn)), seal_bridges_(seal_bridges) {}
+
+  // The connection of the calling thread's CallSlot.
+  static virConnectPtr conn();
+  // A reference (virConnectRef) to a live connection: the current one, or a new one when
+  // libvirtd went away since (it was restarted or killed). Unavailable while it is down.
+  absl::StatusOr<virConnectPtr> AcquireConnection();
 
   absl::StatusOr<DomainHandle> LookupDomain(const std::string& name);
   absl::StatusOr<NetworkHandle> LookupNetwork(const std::string& name);
@@ -58,7 +66,9 @@ class LibvirtHypervisor : public Hypervisor {
   absl::Mutex slots_mu_;
   int slots_free_ ABSL_GUARDED_BY(slots_mu_) = 4;
 
-  ConnectHandle conn_;
+  const std::string uri_;
+  absl::Mutex conn_mu_;
+  ConnectHandle conn_ ABSL_GUARDED_BY(conn_mu_);
   // Whether the bridges of new networks are sealed from this host (bridge_isolation.h):
   // always but on libvirt's test driver, whose networks have no bridge.
   const bool seal_bridges_;
