@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "labrack/v1/types.pb.h"
 #include "labrack/v1/worker.pb.h"
@@ -44,6 +45,8 @@ struct WorkerConfig {
   // Puts netem with the given tc arguments on a tap device (ShapeHostTap; tests replace it).
   std::function<absl::Status(const std::string& tap, const std::string& netem_args)>
       shape_host_tap = ShapeHostTap;
+  // How often AdoptStrays looks at libvirt again.
+  absl::Duration adopt_interval = absl::Seconds(10);
 };
 
 class SandboxManager {
@@ -106,12 +109,21 @@ class SandboxManager {
   // Rebuilds the list of sandboxes from the libvirt objects tagged with this host's id. A
   // sandbox with paused domains and none running comes back FROZEN (only a freeze pauses).
   absl::Status Recover();
+  // Recover() again, at most every config.adopt_interval: objects tagged with this host's id that
+  // appeared behind the worker's back (another process, by hand) are listed from then on,
+  // so that the controller sees and removes those it does not know. A sandbox destroyed
+  // while its objects were being listed may come back as an empty FAILED entry; the
+  // controller removes it like any orphan. Folders under sandboxes/ of sandboxes with no
+  // libvirt object left (a worker killed while destroying) are removed.
+  void AdoptStrays();
 
   v1::Capacity Allocated();
   const WorkerConfig& config() const { return config_; }
   std::string pool_name() const;
 
  private:
+  // Removes folders under sandboxes/ of sandboxes this worker does not have (AdoptStrays).
+  void RemoveStrayFolders();
   struct Entry {
     absl::Mutex op_mu;  // held for a whole create/reset/destroy
     absl::Mutex mu;
@@ -172,6 +184,8 @@ class SandboxManager {
   ImageCache* const images_;
   const WorkerConfig config_;
   BootGate boots_;
+  absl::Mutex adopt_mu_;
+  absl::Time last_adopt_ ABSL_GUARDED_BY(adopt_mu_) = absl::InfinitePast();
   absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<Entry>> entries_ ABSL_GUARDED_BY(mu_);
 };

@@ -220,6 +220,41 @@ TEST_F(SandboxManagerTest, RestartedManagerRecoversSandboxesFromMetadata) {
   EXPECT_TRUE(manager_->ListSandboxes().empty());
 }
 
+TEST_F(SandboxManagerTest, ObjectsMadeBehindItsBackAreListedAfterTheNextAdoption) {
+  // Another process with this host's id makes a sandbox the manager never heard of.
+  auto other = SandboxManager::Create(&fake_, images_.get(), config_);
+  ASSERT_OK(other);
+  ASSERT_OK((*other)->CreateSandbox(Spec(), true));
+  EXPECT_TRUE(manager_->ListSandboxes().empty());
+  manager_->AdoptStrays();
+  std::vector<v1::SandboxStatus> listed = manager_->ListSandboxes();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].sandbox_id(), Spec().sandbox_id());
+  // Listed, it can be destroyed like any sandbox.
+  ASSERT_OK(manager_->DestroySandbox(Spec().sandbox_id()));
+  EXPECT_EQ(fake_.domain_count() + fake_.network_count(), 0);
+  // At most once per interval.
+  ASSERT_OK((*other)->CreateSandbox(Spec(), true));
+  manager_->AdoptStrays();
+  EXPECT_TRUE(manager_->ListSandboxes().empty());
+  ASSERT_OK((*other)->DestroySandbox(Spec().sandbox_id()));
+}
+
+TEST_F(SandboxManagerTest, FoldersOfSandboxesWithNothingLeftInLibvirtAreRemoved) {
+  ASSERT_OK(manager_->CreateSandbox(Spec(), true));
+  const std::string sandboxes = config_.state_dir + "/sandboxes/";
+  const std::string stale = sandboxes + "0b0b0b0b-0000-4000-8000-000000000001";
+  const std::string fresh = sandboxes + "0c0c0c0c-0000-4000-8000-000000000002";
+  std::filesystem::create_directories(stale + "/x");
+  std::filesystem::create_directories(fresh);
+  std::filesystem::last_write_time(
+      stale, std::filesystem::file_time_type::clock::now() - std::chrono::minutes(5));
+  manager_->AdoptStrays();
+  EXPECT_FALSE(std::filesystem::exists(stale)) << "a folder of a sandbox the host has not";
+  EXPECT_TRUE(std::filesystem::exists(fresh)) << "a build may have just made it";
+  EXPECT_TRUE(std::filesystem::exists(sandboxes + Spec().sandbox_id())) << "a live sandbox's";
+}
+
 TEST_F(SandboxManagerTest, GuestThatNeverPrintsItsMarkerFailsWithTheNodeNamed) {
   FakeHypervisor silent;  // plays guests that print nothing
   Restart(&silent);

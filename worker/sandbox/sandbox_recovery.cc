@@ -1,14 +1,21 @@
 // SandboxManager::Recover: rebuilds the worker's list of sandboxes from the metadata on the
 // libvirt objects it owns (and the state of their domains), so that a restarted worker
-// knows every sandbox it had.
+// knows every sandbox it had; AdoptStrays runs it again now and then for objects that
+// appear while the worker runs.
 
 #include <google/protobuf/util/json_util.h>
 
+#include <chrono>
+#include <filesystem>
+
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "spdlog/spdlog.h"
 #include "worker/sandbox/sandbox_manager.h"
 
 namespace labrack::worker {
+
+namespace fs = std::filesystem;
 
 absl::Status SandboxManager::Recover() {
   ASSIGN_OR_RETURN(std::vector<DomainInfo> domains, hv_->ListDomains(config_.host_id));
@@ -69,6 +76,44 @@ absl::Status SandboxManager::Recover() {
     entries_[id] = entry;
   }
   return absl::OkStatus();
+}
+
+void SandboxManager::AdoptStrays() {
+  {
+    absl::MutexLock lock(&adopt_mu_);
+    if (absl::Now() < last_adopt_ + config_.adopt_interval) return;
+    last_adopt_ = absl::Now();
+  }
+  if (absl::Status s = Recover(); !s.ok()) {
+    spdlog::warn("looking for objects of this host that the worker does not know: {}", s.ToString());
+    return;
+  }
+  RemoveStrayFolders();
+}
+
+// A folder under sandboxes/ whose sandbox has no libvirt object left (so Recover did not
+// list it) is what a worker killed during a destroy or a failed build leaves. A folder
+// changed in the last minute may belong to a build that just began: it waits.
+void SandboxManager::RemoveStrayFolders() {
+  std::error_code ec;
+  const absl::Time recent = absl::Now() - absl::Minutes(1);
+  for (const auto& e : fs::directory_iterator(absl::StrCat(config_.state_dir, "/sandboxes"), ec)) {
+    const std::string id = e.path().filename().string();
+    {
+      absl::MutexLock lock(&mu_);
+      if (entries_.contains(id)) continue;
+    }
+    std::error_code time_ec;
+    const auto written = fs::last_write_time(e.path(), time_ec);
+    if (time_ec || absl::FromChrono(std::chrono::file_clock::to_sys(written)) > recent) continue;
+    std::error_code rm_ec;
+    fs::remove_all(e.path(), rm_ec);
+    if (rm_ec) {
+      spdlog::warn("remove stray folder {}: {}", e.path().string(), rm_ec.message());
+    } else {
+      spdlog::info("removed {}: no sandbox of this host has it", e.path().string());
+    }
+  }
 }
 
 }  // namespace labrack::worker

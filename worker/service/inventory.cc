@@ -25,6 +25,7 @@ absl::StatusOr<v1::Inventory> BuildInventory(Hypervisor& hypervisor, SandboxMana
   inv.mutable_total()->set_disk_mib(FreeDiskMib(config.state_dir));
   *inv.mutable_allocated() = sandboxes.Allocated();
   for (const v1::ImageManifest& m : images.List()) *inv.add_images() = m;
+  sandboxes.AdoptStrays();
   for (const v1::SandboxStatus& s : sandboxes.ListSandboxes()) *inv.add_sandboxes() = s;
   inv.set_domain_type(DomainTypeName(config.domain_type));
   // Latency and loss can be set on this host's side of a link (else a guest emulates them).
