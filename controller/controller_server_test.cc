@@ -188,6 +188,18 @@ TEST_F(ControllerTest, SandboxOnTheWorkerThatTheStoreDoesNotKnowIsRemoved) {
   EXPECT_TRUE(reported);
 }
 
+TEST_F(ControllerTest, AReadySandboxWhoseGuestVanishedFailsAndWhatIsLeftOfItGoes) {
+  auto s = Create("mini");
+  ASSERT_OK(s);
+  ASSERT_TRUE(WaitPhase(s->sandbox_id(), v1::SANDBOX_PHASE_READY));
+  ASSERT_OK(hv_.DestroyDomain(DomainName(s->sandbox_id(), "server")));
+  ASSERT_TRUE(WaitPhase(s->sandbox_id(), v1::SANDBOX_PHASE_FAILED));
+  EXPECT_THAT(Get(s->sandbox_id()).message(), HasSubstr("node server vanished from host host-a"));
+  EXPECT_TRUE(Eventually([&] {
+    return hv_.domain_count() + hv_.network_count() + hv_.volume_count() == 0;
+  })) << "the rest of the failed sandbox stayed on the host";
+}
+
 TEST_F(ControllerTest, SandboxesOfASilentHostAreLostAndComeBackWithIt) {
   auto s = Create("mini");
   ASSERT_OK(s);

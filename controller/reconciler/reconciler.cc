@@ -256,12 +256,25 @@ void Reconciler::Restore(const v1::Sandbox& s, const HostRecord& host) {
 
 void Reconciler::CheckStillThere(const v1::Sandbox& s, const HostRecord& host) {
   if (ToTime(host.inventory.observed_at()) < ToTime(s.updated_at()) + kReportSlack) return;
-  if (Reported(host, s.sandbox_id()) != nullptr) return;
+  std::string why;
+  if (const v1::SandboxStatus* reported = Reported(host, s.sandbox_id()); reported == nullptr) {
+    why = absl::StrCat("its guests vanished from host ", s.host_id());
+  } else {
+    for (const v1::NodeStatus& n : reported->nodes()) {
+      if (n.phase() != v1::NODE_PHASE_MISSING) continue;
+      why = absl::StrCat("node ", n.name(), " vanished from host ", s.host_id(), " (", n.message(),
+                         ")");
+      break;
+    }
+  }
+  if (why.empty()) return;
+  // FAILED sandboxes are not the store's to keep on a host: what is left of it there goes
+  // as an orphan (RemoveOrphans).
   driver_
       .Transition(s.sandbox_id(), {v1::SANDBOX_PHASE_READY}, s.generation(),
                   [&](v1::Sandbox& x) {
                     x.set_phase(v1::SANDBOX_PHASE_FAILED);
-                    x.set_message(absl::StrCat("its guests vanished from host ", x.host_id()));
+                    x.set_message(why);
                   })
       .IgnoreError();
 }

@@ -57,6 +57,8 @@ class Reconciler {
   void Expire(const v1::Sandbox& sandbox);
   void MarkLost(const v1::Sandbox& sandbox);
   void Restore(const v1::Sandbox& sandbox, const HostRecord& host);
+  // A READY sandbox its healthy host no longer reports, or reports with a node whose
+  // domain is gone: FAILED.
   void CheckStillThere(const v1::Sandbox& sandbox, const HostRecord& host);
   void RemoveOrphans(const std::vector<HostRecord>& hosts, const std::set<std::string>& healthy,
                      const std::map<std::string, v1::Sandbox>& known);
