@@ -75,7 +75,14 @@ void Cluster::Start() {
     ASSERT_EQ(made.exit_code, 0) << made.err;
   }
   ASSERT_NO_FATAL_FAILURE(StartController());
-  for (int i = 0; i < options_.workers; ++i) ASSERT_NO_FATAL_FAILURE(StartWorker(i));
+  for (int i = 0; i < options_.workers; ++i) {
+    if (options_.prepare_worker_dir) {
+      const std::string worker_dir = absl::StrCat(dir_, "/worker-", i);
+      fs::create_directories(worker_dir);
+      options_.prepare_worker_dir(worker_dir);
+    }
+    ASSERT_NO_FATAL_FAILURE(StartWorker(i));
+  }
   std::string src = Env("LABRACK_SOURCE_DIR");
   CommandResult image = Ctl({"image", "import", src + "/images/out/tiny/manifest.yaml"});
   ASSERT_EQ(image.exit_code, 0) << image.err << "\nbuild the image with images/build.sh tiny";
@@ -207,6 +214,33 @@ std::vector<std::string> Cluster::SandboxesOnHost(int i) {
     for (const worker::DomainInfo& d : *doms) ids.insert(d.tag.sandbox_id);
   }
   return {ids.begin(), ids.end()};
+}
+
+std::set<std::string> Cluster::SandboxObjectsOnHost(int i) {
+  std::set<std::string> ids;
+  if (auto doms = hv_->ListDomains(host_ids_[i]); doms.ok()) {
+    for (const worker::DomainInfo& d : *doms) ids.insert(d.tag.sandbox_id);
+  } else {
+    ADD_FAILURE() << "list domains: " << doms.status();
+  }
+  if (auto nets = hv_->ListNetworks(host_ids_[i]); nets.ok()) {
+    for (const worker::NetworkInfo& n : *nets) ids.insert(n.tag.sandbox_id);
+  } else {
+    ADD_FAILURE() << "list networks: " << nets.status();
+  }
+  return ids;
+}
+
+std::map<std::string, int> Cluster::RunningDomainsOnHost(int i) {
+  std::map<std::string, int> running;
+  if (auto doms = hv_->ListDomains(host_ids_[i]); doms.ok()) {
+    for (const worker::DomainInfo& d : *doms) {
+      if (d.state == worker::DomainState::kRunning) ++running[d.tag.sandbox_id];
+    }
+  } else {
+    ADD_FAILURE() << "list domains: " << doms.status();
+  }
+  return running;
 }
 
 std::vector<std::string> Cluster::Leftovers() {

@@ -6,7 +6,10 @@
 #ifndef LABRACK_TESTS_E2E_CLUSTER_H_
 #define LABRACK_TESTS_E2E_CLUSTER_H_
 
+#include <functional>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,6 +31,9 @@ struct ClusterOptions {
   // Certificates from deploy/tls.sh for the controller and each worker, every connection
   // TLS (mutual between controller and workers), and labrackctl given the CA.
   bool tls = false;
+  // Called with each worker's state folder before that worker first starts (e.g. to put
+  // its volumes on a small filesystem).
+  std::function<void(const std::string& worker_dir)> prepare_worker_dir;
 };
 
 class Cluster {
@@ -60,6 +66,10 @@ class Cluster {
                                                              const std::string& node);
   // Sandbox ids that host i's libvirt has domains of.
   std::vector<std::string> SandboxesOnHost(int i);
+  // Sandbox ids that host i's libvirt has domains or networks of.
+  std::set<std::string> SandboxObjectsOnHost(int i);
+  // Per sandbox id: how many of its domains on host i are running.
+  std::map<std::string, int> RunningDomainsOnHost(int i);
 
   const std::string& host_id(int i) const { return host_ids_[i]; }
   const std::string& dir() const { return dir_; }
