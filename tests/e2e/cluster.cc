@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -261,6 +262,21 @@ std::vector<std::string> Cluster::Leftovers() {
         left.push_back(e.path().string());
       }
     }
+  }
+  // A bridge named as labrack names them (lr<sandbox8><n>) that no network of the host
+  // backs any more, which libvirt leaves when it is killed while starting a network. The
+  // e2e tests run one at a time, so every such bridge is this cluster's.
+  std::set<std::string> backed;
+  for (const std::string& host : host_ids_) {
+    if (auto nets = hv_->ListNetworks(host); nets.ok()) {
+      for (const worker::NetworkInfo& n : *nets) backed.insert(n.bridge);
+    }
+  }
+  static const std::regex kBridge("lr[0-9a-f]{8}[0-9]+");
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/sys/class/net", ec)) {
+    const std::string name = e.path().filename().string();
+    if (std::regex_match(name, kBridge) && !backed.contains(name)) left.push_back(name);
   }
   return left;
 }

@@ -2,10 +2,12 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "worker/host/host_command.h"
 
 namespace labrack::worker {
 namespace {
@@ -40,6 +42,13 @@ absl::Status SealBridgeFromHost(const std::string& bridge, const std::string& pr
   if (absl::Status s = WriteSysctl(v4 + "arp_ignore", "8"); !s.ok()) return s;
   if (absl::Status s = WriteSysctl(v4 + "rp_filter", "1"); !s.ok()) return s;
   return WriteSysctl(absl::StrCat(proc_sys, "/net/ipv6/conf/", bridge, "/disable_ipv6"), "1");
+}
+
+absl::Status RemoveLeftoverBridge(const std::string& bridge) {
+  if (!IsInterfaceName(bridge)) return absl::OkStatus();  // not one of ours to delete
+  std::error_code ec;
+  if (!std::filesystem::exists("/sys/class/net/" + bridge, ec)) return absl::OkStatus();
+  return RunHostCommand({"ip", "link", "del", bridge}, absl::Seconds(10));
 }
 
 }  // namespace labrack::worker

@@ -20,6 +20,10 @@ namespace labrack::worker {
 absl::Status SealBridgeFromHost(const std::string& bridge,
                                 const std::string& proc_sys = "/proc/sys");
 
+// Deletes the bridge device when it still exists: libvirt leaves it when it was killed
+// while starting or stopping its network. OK when there is none; Internal when `ip` fails.
+absl::Status RemoveLeftoverBridge(const std::string& bridge);
+
 }  // namespace labrack::worker
 
 #endif  // LABRACK_WORKER_HYPERVISOR_BRIDGE_ISOLATION_H_

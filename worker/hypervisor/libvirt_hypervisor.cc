@@ -300,6 +300,10 @@ absl::Status LibvirtHypervisor::DestroyNetwork(const std::string& name) {
   absl::StatusOr<NetworkHandle> net = LookupNetwork(name);
   if (absl::IsNotFound(net.status())) return absl::OkStatus();
   if (!net.ok()) return net.status();
+  std::string bridge;
+  if (CString xml(virNetworkGetXMLDesc(net->get(), 0)); xml) {
+    if (absl::StatusOr<NetworkInfo> info = ParseNetworkXml(xml.get()); info.ok()) bridge = info->bridge;
+  }
   if (virNetworkIsActive(net->get()) == 1 && virNetworkDestroy(net->get()) < 0) {
     absl::Status s = LastLibvirtError(absl::StrCat("stop network ", name));
     if (!absl::IsNotFound(s)) return s;
@@ -308,7 +312,8 @@ absl::Status LibvirtHypervisor::DestroyNetwork(const std::string& name) {
     absl::Status s = LastLibvirtError(absl::StrCat("undefine network ", name));
     if (!absl::IsNotFound(s)) return s;
   }
-  return absl::OkStatus();
+  // A network whose libvirtd died while starting it is inactive, yet its bridge exists.
+  return seal_bridges_ ? RemoveLeftoverBridge(bridge) : absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<NetworkInfo>> LibvirtHypervisor::ListNetworks(

@@ -69,8 +69,8 @@ class LibvirtHypervisor : public Hypervisor {
   const std::string uri_;
   absl::Mutex conn_mu_;
   ConnectHandle conn_ ABSL_GUARDED_BY(conn_mu_);
-  // Whether the bridges of new networks are sealed from this host (bridge_isolation.h):
-  // always but on libvirt's test driver, whose networks have no bridge.
+  // Whether networks have bridges on this host, to seal when made and to make sure of
+  // their end when removed (bridge_isolation.h): always but on libvirt's test driver.
   const bool seal_bridges_;
 };
 
