@@ -121,6 +121,15 @@ class IsolationE2e : public ::testing::Test {
     return out.ok() ? *out : "";
   }
 
+  // The name of `shell`'s interface holding an address starting with `prefix`; "" if none.
+  static std::string DevIn(testing::GuestShell& shell, const std::string& prefix) {
+    std::string out = Sh(shell, absl::StrCat("echo dev=", DevOf(prefix)));
+    const size_t at = out.find("dev=");
+    if (at == std::string::npos) return "";
+    out = out.substr(at + 4);
+    return out.substr(0, out.find('\n'));
+  }
+
   // Echo replies `from` gets from `to` out of 3.
   static int Pings(testing::GuestShell& from, const std::string& to) {
     std::string out = Sh(from, absl::StrCat("ping -c 3 -W 1 ", to, " 2>&1 | tail -n 2"));
@@ -171,11 +180,8 @@ TEST_F(IsolationE2e, AnotherSandboxAnswersNothingEvenInItsOwnSubnet) {
 
   // A's switch takes an address in B's lan (its traffic is not filtered) and tries.
   testing::GuestShell& a_sw = Shell(a_, "switch");
-  const std::string a_dev = DevOf("10.10.1.");
-  std::string dev = Sh(a_sw, absl::StrCat("echo dev=", a_dev));
-  ASSERT_THAT(dev, ::testing::ContainsRegex("dev=eth[0-9]"));
-  dev = dev.substr(dev.find("dev=") + 4);
-  dev = dev.substr(0, dev.find('\n'));
+  const std::string dev = DevIn(a_sw, "10.10.1.");
+  ASSERT_THAT(dev, ::testing::ContainsRegex("^eth[0-9]"));
   ASSERT_THAT(Sh(a_sw, absl::StrCat("ip addr add 10.30.1.250/24 dev ", dev)), HasSubstr("exit=0"));
   EXPECT_EQ(Pings(a_sw, b_server), 0) << "A reached B by ping";
   EXPECT_EQ(ArpReplies(a_sw, dev, b_server), 0) << "B answered A's ARP";
@@ -188,9 +194,7 @@ TEST_F(IsolationE2e, TheHostsAddressesAnswerNothingFromInsideALab) {
   const std::vector<std::string> host = HostAddresses();
   ASSERT_FALSE(host.empty()) << "the host has no IPv4 address to attack";
   testing::GuestShell& a_sw = Shell(a_, "switch");
-  std::string dev = Sh(a_sw, absl::StrCat("echo dev=", DevOf("10.10.1.")));
-  dev = dev.substr(dev.find("dev=") + 4);
-  dev = dev.substr(0, dev.find('\n'));
+  const std::string dev = DevIn(a_sw, "10.10.1.");
   for (const std::string& target : host) {
     SCOPED_TRACE(target);
     // Routed straight onto the lab's link, as if the host sat on it.
@@ -213,9 +217,7 @@ TEST_F(IsolationE2e, ANodeThatSpoofsItsIpOrMacIsCutOffButTheSwitchStillBridges) 
   ASSERT_FALSE(storage.empty());
   ASSERT_FALSE(own.empty());
   testing::GuestShell& srv = Shell(a_, "server");
-  std::string dev = Sh(srv, absl::StrCat("echo dev=", DevOf("10.10.1.")));
-  dev = dev.substr(dev.find("dev=") + 4);
-  dev = dev.substr(0, dev.find('\n'));
+  const std::string dev = DevIn(srv, "10.10.1.");
   ASSERT_THAT(dev, ::testing::StartsWith("eth"));
   EXPECT_EQ(Pings(srv, storage), 3) << "the server must reach its neighbour first";
 
@@ -244,9 +246,7 @@ TEST_F(IsolationE2e, ANodeThatSpoofsItsIpOrMacIsCutOffButTheSwitchStillBridges) 
   // that are not its own pass its ports, as bridging needs. ARP from that very port and
   // address, so that its other port on the lan cannot answer for it.
   testing::GuestShell& sw = Shell(a_, "switch");
-  std::string sw_dev = Sh(sw, absl::StrCat("echo dev=", DevOf("10.10.1.")));
-  sw_dev = sw_dev.substr(sw_dev.find("dev=") + 4);
-  sw_dev = sw_dev.substr(0, sw_dev.find('\n'));
+  const std::string sw_dev = DevIn(sw, "10.10.1.");
   Sh(sw, absl::StrCat("ip link set ", sw_dev, " down; ip link set ", sw_dev,
                       " address 52:54:00:be:ef:02; ip link set ", sw_dev,
                       " up; ip addr add 10.10.1.202/24 dev ", sw_dev));
