@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -151,6 +152,16 @@ std::string NetworkName(absl::string_view sandbox_id, absl::string_view network)
 
 std::string BridgeName(absl::string_view sandbox_id, int network_index) {
   return absl::StrCat("lr", Sandbox8(sandbox_id), network_index);
+}
+
+bool IsBridgeName(absl::string_view name) {
+  if (name.size() < 11 || name.size() > 15 || !absl::StartsWith(name, "lr")) return false;
+  for (size_t i = 2; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool digit = c >= '0' && c <= '9';
+    if (i < 10 ? !(digit || (c >= 'a' && c <= 'f')) : !digit) return false;
+  }
+  return true;
 }
 
 std::string TapName(absl::string_view sandbox_id, int node_index, int nic_index) {

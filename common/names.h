@@ -50,6 +50,8 @@ std::string DomainName(absl::string_view sandbox_id, absl::string_view node);
 std::string NetworkName(absl::string_view sandbox_id, absl::string_view network);
 // lr<sandbox8><index>: at most 15 characters, Linux's limit for interface names.
 std::string BridgeName(absl::string_view sandbox_id, int network_index);
+// Whether `name` has BridgeName's form: lr, 8 lowercase hex digits, then decimal digits.
+bool IsBridgeName(absl::string_view name);
 // lr<sandbox8>v<node index><NIC index>, each index two hex digits: the host-side tap of a
 // NIC that labrack shapes with tc (15 characters; indexes must be below 256).
 std::string TapName(absl::string_view sandbox_id, int node_index, int nic_index);

@@ -103,5 +103,17 @@ TEST(DerivedNames, FollowTheDesign) {
   EXPECT_LE(TapName(id, 255, 255).size(), 15u);
 }
 
+TEST(DerivedNames, BridgeNamesAreToldFromTapsAndOtherInterfaces) {
+  const std::string id = "6f1c2a9e-8d3b-4f6a-9c1d-2e3f4a5b6c7d";
+  EXPECT_TRUE(IsBridgeName(BridgeName(id, 0)));
+  EXPECT_TRUE(IsBridgeName(BridgeName(id, 99999)));
+  EXPECT_FALSE(IsBridgeName(TapName(id, 0, 1))) << "a tap is no bridge of ours";
+  EXPECT_FALSE(IsBridgeName("lr6f1c2a9e")) << "no index";
+  EXPECT_FALSE(IsBridgeName("lr6F1C2A9E0")) << "capital hex";
+  EXPECT_FALSE(IsBridgeName("lrtbr12345")) << "not hex";
+  EXPECT_FALSE(IsBridgeName("virbr0"));
+  EXPECT_FALSE(IsBridgeName("lr6f1c2a9e123456")) << "longer than an interface name";
+}
+
 }  // namespace
 }  // namespace labrack

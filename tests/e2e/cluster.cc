@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -272,11 +271,10 @@ std::vector<std::string> Cluster::Leftovers() {
       for (const worker::NetworkInfo& n : *nets) backed.insert(n.bridge);
     }
   }
-  static const std::regex kBridge("lr[0-9a-f]{8}[0-9]+");
   std::error_code ec;
   for (const auto& e : fs::directory_iterator("/sys/class/net", ec)) {
     const std::string name = e.path().filename().string();
-    if (std::regex_match(name, kBridge) && !backed.contains(name)) left.push_back(name);
+    if (IsBridgeName(name) && !backed.contains(name)) left.push_back(name);
   }
   return left;
 }
@@ -310,6 +308,7 @@ void Cluster::Stop() {
     for (const std::string& name : Leftovers()) {  // whatever a failed test left goes too
       hv_->DestroyDomain(name).IgnoreError();
       hv_->DestroyNetwork(name).IgnoreError();
+      if (IsBridgeName(name)) hv_->RemoveBridge(name).IgnoreError();
     }
     for (const std::string& id : host_ids_) hv_->RemovePool(absl::StrCat("labrack-", id)).IgnoreError();
   }

@@ -5,6 +5,7 @@
 // guest boot costs CPU-seconds under emulation.
 #include <grpcpp/grpcpp.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -207,6 +208,36 @@ TEST_F(SmokeSandbox, RestartedWorkerRebuildsItsSandboxesFromLibvirtAlone) {
   EXPECT_EQ(after->generation(), before->generation());
   EXPECT_EQ(after->phase(), v1::SANDBOX_PHASE_READY);
   EXPECT_EQ(after->nodes_size(), 3);
+}
+
+// libvirtd killed while it starts or stops a network leaves the bridge without the network;
+// nothing in libvirt leads to it then, only its name. A destroy of that sandbox finds it,
+// and leaves the live sandboxes' bridges and interfaces of other kinds alone.
+TEST_F(SmokeSandbox, ABridgeLeftWithoutItsNetworkGoesWithTheDestroyOfItsSandbox) {
+  const std::string gone = NewUuid4();
+  const std::string bridge = BridgeName(gone, 0), not_a_bridge = BridgeName(gone, 1);
+  absl::Cleanup cleanup = [&] {
+    std::system(absl::StrCat("ip link del ", bridge, " 2>/dev/null").c_str());
+    std::system(absl::StrCat("ip link del ", not_a_bridge, " 2>/dev/null").c_str());
+  };
+  // A veth end with a bridge's name (this kernel has no dummy interfaces).
+  ASSERT_EQ(std::system(absl::StrCat("ip link add ", bridge, " type bridge && ip link add ",
+                                     not_a_bridge, " type veth peer name lrtpeer", getpid() % 100000)
+                            .c_str()),
+            0);
+  absl::StatusOr<std::vector<std::string>> unbacked = env_->hypervisor().ListUnbackedBridges();
+  ASSERT_OK(unbacked);
+  EXPECT_THAT(*unbacked, ::testing::Contains(bridge));
+  EXPECT_THAT(*unbacked, ::testing::Not(::testing::Contains(not_a_bridge))) << "a veth";
+  for (const std::string& live : {BridgeName(*a_, 0), BridgeName(*a_, 1), BridgeName(*b_, 0)}) {
+    EXPECT_TRUE(std::filesystem::exists("/sys/class/net/" + live)) << live;
+    EXPECT_THAT(*unbacked, ::testing::Not(::testing::Contains(live))) << "a network uses it";
+  }
+  EXPECT_THAT(env_->Destroy(gone), IsOkAndHolds(true));
+  EXPECT_FALSE(std::filesystem::exists("/sys/class/net/" + bridge));
+  EXPECT_TRUE(std::filesystem::exists("/sys/class/net/" + not_a_bridge));
+  EXPECT_THAT(env_->Get(*a_), IsOkAndHolds(::testing::Property(&v1::SandboxStatus::phase,
+                                                                v1::SANDBOX_PHASE_READY)));
 }
 
 // Helpers for the frozen sandbox's test: LabWorker calls with a deadline, and commands.

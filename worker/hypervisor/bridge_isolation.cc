@@ -7,6 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/names.h"
 #include "worker/host/host_command.h"
 
 namespace labrack::worker {
@@ -49,6 +50,19 @@ absl::Status RemoveLeftoverBridge(const std::string& bridge) {
   std::error_code ec;
   if (!std::filesystem::exists("/sys/class/net/" + bridge, ec)) return absl::OkStatus();
   return RunHostCommand({"ip", "link", "del", bridge}, absl::Seconds(10));
+}
+
+std::vector<std::string> ListLabrackBridges(const std::string& sys_class_net) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(sys_class_net, ec)) {
+    const std::string name = e.path().filename().string();
+    std::error_code is_ec;
+    if (IsBridgeName(name) && std::filesystem::is_directory(e.path() / "bridge", is_ec)) {
+      out.push_back(name);
+    }
+  }
+  return out;
 }
 
 }  // namespace labrack::worker

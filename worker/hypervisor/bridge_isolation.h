@@ -10,6 +10,7 @@
 #define LABRACK_WORKER_HYPERVISOR_BRIDGE_ISOLATION_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 
@@ -23,6 +24,10 @@ absl::Status SealBridgeFromHost(const std::string& bridge,
 // Deletes the bridge device when it still exists: libvirt leaves it when it was killed
 // while starting or stopping its network. OK when there is none; Internal when `ip` fails.
 absl::Status RemoveLeftoverBridge(const std::string& bridge);
+
+// The bridges under `sys_class_net` named as labrack names them (IsBridgeName): devices
+// with a bridge/ directory, so no tap or other interface of that form.
+std::vector<std::string> ListLabrackBridges(const std::string& sys_class_net = "/sys/class/net");
 
 }  // namespace labrack::worker
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -65,6 +66,17 @@ TEST(BridgeIsolation, RefusesANameThatIsNotAnInterfaceAndSaysWhichFileFailed) {
   EXPECT_THAT(SealBridgeFromHost("sixteen-chars-xx"), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(SealBridgeFromHost("lrnosuchbr0"),
               StatusIs(absl::StatusCode::kInternal, HasSubstr("/net/ipv4/conf/lrnosuchbr0/arp_ignore")));
+}
+
+TEST(BridgeIsolation, ListsOnlyBridgesNamedAsLabrackNamesThem) {
+  const std::string dir = ::testing::TempDir() + "/sys-class-net-" + std::to_string(getpid());
+  absl::Cleanup cleanup = [&] { std::filesystem::remove_all(dir); };
+  for (const char* made : {"lr0123abcd0/bridge", "lr0123abcd1", "lr0123abcdv0001/bridge",
+                           "virbr0/bridge", "lrtbr1/bridge"}) {
+    std::filesystem::create_directories(absl::StrCat(dir, "/", made));
+  }
+  EXPECT_THAT(ListLabrackBridges(dir), ::testing::ElementsAre("lr0123abcd0"));
+  EXPECT_THAT(ListLabrackBridges(dir + "/none"), ::testing::IsEmpty());
 }
 
 TEST(BridgeIsolation, ASealedBridgeGivesAGuestNoWayIntoTheHost) {

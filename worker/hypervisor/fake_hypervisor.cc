@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/names.h"
 
 namespace labrack::worker {
 namespace {
@@ -66,13 +67,47 @@ absl::Status FakeHypervisor::CreateNetwork(const NetworkSpec& spec) {
   if (!networks_.try_emplace(spec.name, spec).second) {
     return absl::AlreadyExistsError(absl::StrCat("network ", spec.name, " exists"));
   }
+  bridges_.insert(spec.bridge);
   return absl::OkStatus();
 }
 
 absl::Status FakeHypervisor::DestroyNetwork(const std::string& name) {
   absl::MutexLock lock(&mu_);
-  networks_.erase(name);
+  if (auto it = networks_.find(name); it != networks_.end()) {
+    bridges_.erase(it->second.bridge);
+    networks_.erase(it);
+  }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> FakeHypervisor::ListUnbackedBridges() {
+  absl::MutexLock lock(&mu_);
+  std::set<std::string> backed;
+  for (const auto& [name, spec] : networks_) backed.insert(spec.bridge);
+  std::vector<std::string> out;
+  for (const std::string& b : bridges_) {
+    if (IsBridgeName(b) && !backed.contains(b)) out.push_back(b);
+  }
+  return out;
+}
+
+absl::Status FakeHypervisor::RemoveBridge(const std::string& name) {
+  if (!IsBridgeName(name)) {
+    return absl::InvalidArgumentError(absl::StrCat("bridge: '", name, "' is not a labrack bridge name"));
+  }
+  absl::MutexLock lock(&mu_);
+  bridges_.erase(name);
+  return absl::OkStatus();
+}
+
+void FakeHypervisor::LeaveBridge(const std::string& bridge) {
+  absl::MutexLock lock(&mu_);
+  bridges_.insert(bridge);
+}
+
+bool FakeHypervisor::HasBridge(const std::string& bridge) const {
+  absl::MutexLock lock(&mu_);
+  return bridges_.contains(bridge);
 }
 
 absl::StatusOr<std::vector<NetworkInfo>> FakeHypervisor::ListNetworks(

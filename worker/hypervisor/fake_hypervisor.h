@@ -6,6 +6,7 @@
 #define LABRACK_WORKER_HYPERVISOR_FAKE_HYPERVISOR_H_
 
 #include <map>
+#include <set>
 #include <string>
 
 #include "absl/synchronization/mutex.h"
@@ -24,6 +25,8 @@ class FakeHypervisor : public Hypervisor {
   absl::Status CreateNetwork(const NetworkSpec& spec) override;
   absl::Status DestroyNetwork(const std::string& name) override;
   absl::StatusOr<std::vector<NetworkInfo>> ListNetworks(const std::string& host_id) override;
+  absl::StatusOr<std::vector<std::string>> ListUnbackedBridges() override;
+  absl::Status RemoveBridge(const std::string& name) override;
   absl::StatusOr<std::string> CreateVolume(const VolumeSpec& spec) override;
   absl::Status DeleteVolume(const std::string& pool, const std::string& name) override;
   absl::StatusOr<std::vector<VolumeInfo>> ListVolumes(const std::string& pool) override;
@@ -45,6 +48,10 @@ class FakeHypervisor : public Hypervisor {
   int domain_count() const;
   int network_count() const;
   int volume_count() const;
+  // A bridge on the host that no network uses, as libvirtd killed while it stopped a
+  // network leaves.
+  void LeaveBridge(const std::string& bridge);
+  bool HasBridge(const std::string& bridge) const;
   // How many times StartDomain started a domain of this name, across redefinitions.
   int starts(const std::string& name) const;
 
@@ -65,6 +72,7 @@ class FakeHypervisor : public Hypervisor {
   mutable absl::Mutex mu_;
   std::map<std::string, Pool> pools_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, NetworkSpec> networks_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> bridges_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Domain> domains_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int> starts_ ABSL_GUARDED_BY(mu_);
 };

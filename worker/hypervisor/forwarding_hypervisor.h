@@ -25,6 +25,10 @@ class ForwardingHypervisor : public Hypervisor {
   absl::StatusOr<std::vector<NetworkInfo>> ListNetworks(const std::string& host_id) override {
     return target_->ListNetworks(host_id);
   }
+  absl::StatusOr<std::vector<std::string>> ListUnbackedBridges() override {
+    return target_->ListUnbackedBridges();
+  }
+  absl::Status RemoveBridge(const std::string& name) override { return target_->RemoveBridge(name); }
   absl::StatusOr<std::string> CreateVolume(const VolumeSpec& spec) override {
     return target_->CreateVolume(spec);
   }

@@ -45,6 +45,14 @@ class Hypervisor {
   // Networks whose tag names `host_id`.
   virtual absl::StatusOr<std::vector<NetworkInfo>> ListNetworks(
       const std::string& host_id) = 0;
+  // Host bridges named as labrack names them (IsBridgeName) that no network defined in
+  // libvirt, of any host, uses: libvirt leaves them when it is killed while it starts or
+  // stops a network. Bridges are listed before networks, so a network being made is never
+  // taken for a leftover: libvirt defines it before it makes its bridge.
+  virtual absl::StatusOr<std::vector<std::string>> ListUnbackedBridges() = 0;
+  // Deletes a bridge named as labrack names them. OK when it is gone; InvalidArgument for
+  // any other name.
+  virtual absl::Status RemoveBridge(const std::string& name) = 0;
 
   // Creates a volume and returns its path. AlreadyExists when the name is taken.
   virtual absl::StatusOr<std::string> CreateVolume(const VolumeSpec& spec) = 0;

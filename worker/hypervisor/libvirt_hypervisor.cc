@@ -2,9 +2,11 @@
 
 #include <libvirt/virterror.h>
 
+#include <set>
+
 #include "absl/strings/match.h"
-#include "pugixml.hpp"
 #include "absl/strings/str_cat.h"
+#include "pugixml.hpp"
 #include "common/names.h"
 #include "common/status_macros.h"
 #include "worker/hypervisor/bridge_isolation.h"
@@ -314,6 +316,41 @@ absl::Status LibvirtHypervisor::DestroyNetwork(const std::string& name) {
   }
   // A network whose libvirtd died while starting it is inactive, yet its bridge exists.
   return seal_bridges_ ? RemoveLeftoverBridge(bridge) : absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> LibvirtHypervisor::ListUnbackedBridges() {
+  if (!seal_bridges_) return std::vector<std::string>{};  // the test driver makes no bridges
+  std::vector<std::string> bridges = ListLabrackBridges();  // before the networks: see hypervisor.h
+  if (bridges.empty()) return bridges;
+  CallSlot slot(this);
+  RETURN_IF_ERROR(slot.status());
+  virNetworkPtr* nets = nullptr;
+  int n = virConnectListAllNetworks(conn(), &nets, 0);
+  if (n < 0) return LastLibvirtError("list networks");
+  std::vector<NetworkHandle> owned(nets, nets + n);
+  free(nets);
+  std::set<std::string> backed;
+  for (const NetworkHandle& net : owned) {
+    CString xml(virNetworkGetXMLDesc(net.get(), 0));
+    if (!xml) {
+      absl::Status s = LastLibvirtError("describe network");
+      if (absl::IsNotFound(s)) continue;  // undefined meanwhile: it backs nothing now
+      return s;
+    }
+    pugi::xml_document doc;
+    if (!doc.load_string(xml.get())) return absl::InternalError("describe network: unreadable XML");
+    backed.insert(doc.child("network").child("bridge").attribute("name").value());
+  }
+  virResetLastError();
+  std::erase_if(bridges, [&](const std::string& b) { return backed.contains(b); });
+  return bridges;
+}
+
+absl::Status LibvirtHypervisor::RemoveBridge(const std::string& name) {
+  if (!IsBridgeName(name)) {
+    return absl::InvalidArgumentError(absl::StrCat("bridge: '", name, "' is not a labrack bridge name"));
+  }
+  return seal_bridges_ ? RemoveLeftoverBridge(name) : absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<NetworkInfo>> LibvirtHypervisor::ListNetworks(

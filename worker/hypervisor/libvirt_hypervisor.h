@@ -25,6 +25,8 @@ class LibvirtHypervisor : public Hypervisor {
   absl::Status CreateNetwork(const NetworkSpec& spec) override;
   absl::Status DestroyNetwork(const std::string& name) override;
   absl::StatusOr<std::vector<NetworkInfo>> ListNetworks(const std::string& host_id) override;
+  absl::StatusOr<std::vector<std::string>> ListUnbackedBridges() override;
+  absl::Status RemoveBridge(const std::string& name) override;
   absl::StatusOr<std::string> CreateVolume(const VolumeSpec& spec) override;
   absl::Status DeleteVolume(const std::string& pool, const std::string& name) override;
   absl::StatusOr<std::vector<VolumeInfo>> ListVolumes(const std::string& pool) override;

@@ -377,6 +377,15 @@ absl::Status SandboxManager::RemoveObjects(const std::string& sandbox_id, bool* 
     RETURN_IF_ERROR(hv_->DestroyNetwork(n.name));
     *existed = true;
   }
+  // A bridge whose network went while libvirtd was killed, or whose removal a killed worker
+  // did not finish: no network names it any more, so only its name leads to it.
+  ASSIGN_OR_RETURN(std::vector<std::string> bridges, hv_->ListUnbackedBridges());
+  const std::string bridge_prefix = absl::StrCat("lr", Sandbox8(sandbox_id));
+  for (const std::string& b : bridges) {
+    if (!absl::StartsWith(b, bridge_prefix)) continue;
+    RETURN_IF_ERROR(hv_->RemoveBridge(b));
+    *existed = true;
+  }
   std::error_code ec;
   if (fs::remove_all(SandboxDir(sandbox_id), ec) > 0) *existed = true;
   if (ec) return absl::InternalError(absl::StrCat("remove ", SandboxDir(sandbox_id), ": ", ec.message()));

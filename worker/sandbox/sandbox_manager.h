@@ -114,7 +114,8 @@ class SandboxManager {
   // so that the controller sees and removes those it does not know. A sandbox destroyed
   // while its objects were being listed may come back as an empty FAILED entry; the
   // controller removes it like any orphan. Folders under sandboxes/ of sandboxes with no
-  // libvirt object left (a worker killed while destroying) are removed.
+  // libvirt object left (a worker killed while destroying) are removed, and so are bridges
+  // that no network has used for two passes in a row (libvirtd killed mid-network).
   void AdoptStrays();
 
   v1::Capacity Allocated();
@@ -124,6 +125,8 @@ class SandboxManager {
  private:
   // Removes folders under sandboxes/ of sandboxes this worker does not have (AdoptStrays).
   void RemoveStrayFolders();
+  // Removes labrack bridges that no network uses and that the previous pass saw too.
+  void RemoveStrayBridges();
   struct Entry {
     absl::Mutex op_mu;  // held for a whole create/reset/destroy
     absl::Mutex mu;
@@ -186,6 +189,7 @@ class SandboxManager {
   BootGate boots_;
   absl::Mutex adopt_mu_;
   absl::Time last_adopt_ ABSL_GUARDED_BY(adopt_mu_) = absl::InfinitePast();
+  std::set<std::string> unbacked_bridges_ ABSL_GUARDED_BY(adopt_mu_);  // seen by the last pass
   absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<Entry>> entries_ ABSL_GUARDED_BY(mu_);
 };

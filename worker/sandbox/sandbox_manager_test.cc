@@ -204,6 +204,26 @@ TEST_F(SandboxManagerTest, DestroyRemovesEverythingAndIsIdempotent) {
   EXPECT_FALSE(*existed);
 }
 
+TEST_F(SandboxManagerTest, DestroyRemovesTheSandboxsBridgesThatNoNetworkUsesAndNoOthers) {
+  ASSERT_OK(manager_->CreateSandbox(Spec(), false));
+  const std::string bridge = BridgeName(Spec().sandbox_id(), 0);
+  const std::string others = BridgeName("0b0b0b0b-0000-4000-8000-000000000001", 0);
+  // libvirtd was killed while it stopped the network: the network is gone, its bridge not.
+  ASSERT_OK(fake_.DestroyNetwork(NetworkName(Spec().sandbox_id(), "lan")));
+  fake_.LeaveBridge(bridge);
+  fake_.LeaveBridge(others);
+  auto existed = manager_->DestroySandbox(Spec().sandbox_id());
+  ASSERT_OK(existed);
+  EXPECT_FALSE(fake_.HasBridge(bridge));
+  EXPECT_TRUE(fake_.HasBridge(others)) << "another sandbox's bridge";
+  // With nothing left of the sandbox but its bridge, a retried destroy still removes it.
+  fake_.LeaveBridge(bridge);
+  existed = manager_->DestroySandbox(Spec().sandbox_id());
+  ASSERT_OK(existed);
+  EXPECT_TRUE(*existed);
+  EXPECT_FALSE(fake_.HasBridge(bridge));
+}
+
 TEST_F(SandboxManagerTest, RestartedManagerRecoversSandboxesFromMetadata) {
   ASSERT_OK(manager_->CreateSandbox(Spec(), true));
   ASSERT_OK(manager_->ResetSandbox(Spec().sandbox_id(), 2, true));
@@ -253,6 +273,28 @@ TEST_F(SandboxManagerTest, FoldersOfSandboxesWithNothingLeftInLibvirtAreRemoved)
   EXPECT_FALSE(std::filesystem::exists(stale)) << "a folder of a sandbox the host has not";
   EXPECT_TRUE(std::filesystem::exists(fresh)) << "a build may have just made it";
   EXPECT_TRUE(std::filesystem::exists(sandboxes + Spec().sandbox_id())) << "a live sandbox's";
+}
+
+TEST_F(SandboxManagerTest, ABridgeNoNetworkUsesGoesOnTheSecondAdoptionThatSeesIt) {
+  config_.adopt_interval = absl::ZeroDuration();
+  Restart(&fake_);
+  ASSERT_OK(manager_->CreateSandbox(Spec(), true));
+  const std::string live = BridgeName(Spec().sandbox_id(), 0);
+  const std::string left = BridgeName("0b0b0b0b-0000-4000-8000-000000000001", 0);
+  fake_.LeaveBridge(left);
+  manager_->AdoptStrays();
+  EXPECT_TRUE(fake_.HasBridge(left)) << "seen once: a network may be on its way";
+  manager_->AdoptStrays();
+  EXPECT_FALSE(fake_.HasBridge(left));
+  EXPECT_TRUE(fake_.HasBridge(live)) << "a network uses it";
+  // A bridge that a network takes up between two passes stays.
+  fake_.LeaveBridge(left);
+  manager_->AdoptStrays();
+  ASSERT_TRUE(fake_.HasBridge(left));
+  v1::SandboxSpec other = Spec("0b0b0b0b-0000-4000-8000-000000000001");
+  ASSERT_OK(fake_.CreateNetwork({NetworkName(other.sandbox_id(), "lan"), left, {}}));
+  manager_->AdoptStrays();
+  EXPECT_TRUE(fake_.HasBridge(left));
 }
 
 TEST_F(SandboxManagerTest, GuestThatNeverPrintsItsMarkerFailsWithTheNodeNamed) {

@@ -89,6 +89,7 @@ void SandboxManager::AdoptStrays() {
     return;
   }
   RemoveStrayFolders();
+  RemoveStrayBridges();
 }
 
 // A folder under sandboxes/ whose sandbox has no libvirt object left (so Recover did not
@@ -114,6 +115,34 @@ void SandboxManager::RemoveStrayFolders() {
       spdlog::info("removed {}: no sandbox of this host has it", e.path().string());
     }
   }
+}
+
+// A bridge that no network uses, of a sandbox the controller no longer asks about. It goes
+// when the pass before saw it too, so that no network still being made or removed (by
+// this worker or another on the host) can be caught between its steps.
+void SandboxManager::RemoveStrayBridges() {
+  absl::StatusOr<std::vector<std::string>> unbacked = hv_->ListUnbackedBridges();
+  if (!unbacked.ok()) {
+    spdlog::warn("looking for bridges without a network: {}", unbacked.status().ToString());
+    return;
+  }
+  std::set<std::string> seen_before, seen_now;
+  {
+    absl::MutexLock lock(&adopt_mu_);
+    seen_before.swap(unbacked_bridges_);
+  }
+  for (const std::string& bridge : *unbacked) {
+    if (!seen_before.contains(bridge)) {
+      seen_now.insert(bridge);
+    } else if (absl::Status s = hv_->RemoveBridge(bridge); !s.ok()) {
+      spdlog::warn("remove stray bridge {}: {}", bridge, s.ToString());
+      seen_now.insert(bridge);  // tried again next pass
+    } else {
+      spdlog::info("removed bridge {}: no network uses it", bridge);
+    }
+  }
+  absl::MutexLock lock(&adopt_mu_);
+  unbacked_bridges_ = std::move(seen_now);
 }
 
 }  // namespace labrack::worker
