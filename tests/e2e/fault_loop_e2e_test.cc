@@ -111,6 +111,19 @@ class FaultLoopE2e : public ::testing::Test {
     return {resp.sandboxes().begin(), resp.sandboxes().end()};
   }
 
+  // Sandboxes READY in the store, waiting up to `timeout` for the first to become so.
+  std::vector<std::string> WaitForReady(absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    for (;;) {
+      std::vector<std::string> ready;
+      for (const v1::Sandbox& s : List()) {
+        if (s.phase() == v1::SANDBOX_PHASE_READY) ready.push_back(s.sandbox_id());
+      }
+      if (!ready.empty() || absl::Now() >= deadline) return ready;
+      absl::SleepFor(absl::Milliseconds(500));
+    }
+  }
+
   std::unique_ptr<Cluster> cluster_;
   // A tmpfs mounted for a test, unmounted in TearDown.
   std::string mounted_;
@@ -195,25 +208,34 @@ TEST_F(FaultLoopE2e, NothingAcknowledgedIsLostAndNothingIsLeftAfterRandomKills) 
       if (Call(&v1::LabController::Stub::CreateSandbox, req, &resp).ok()) {
         created.insert(resp.sandbox_id());
       }
-    } else if (roll < 63 && !ready.empty()) {
-      ++counts["reset"];
-      v1::ResetSandboxRequest req;
-      req.set_sandbox_id(ready[pick(static_cast<int>(ready.size()))]);
-      v1::Sandbox resp;
-      if (Call(&v1::LabController::Stub::ResetSandbox, req, &resp).ok()) {
-        reset_to[resp.sandbox_id()] = std::max(reset_to[resp.sandbox_id()], resp.generation());
-      }
-    } else if (roll < 68 && !ready.empty() && static_cast<int>(live.size()) < kMaxLive) {
-      ++counts["clone"];
-      v1::CloneSandboxRequest req;
-      req.set_sandbox_id(ready[pick(static_cast<int>(ready.size()))]);
-      req.set_count(1);
-      req.set_request_id(absl::StrCat("f", seed % 100000, "-", op));
-      v1::CloneSandboxResponse resp;
-      grpc::ClientContext ctx;
-      ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Minutes(2)));
-      if (cluster_->stub().CloneSandbox(&ctx, req, &resp).ok()) {
-        for (const v1::Sandbox& s : resp.sandboxes()) created.insert(s.sandbox_id());
+    } else if (roll < 68 && !live.empty() && worker_up && libvirtd_down < 0) {
+      // Resets and clones need a READY sandbox. Rather than hope one is READY when the roll
+      // comes, wait for one of the live ones to boot: the kills that follow then land in
+      // the middle of resets and clones too.
+      if (ready.empty()) ready = WaitForReady(absl::Seconds(40));
+      if (ready.empty()) {
+        ++counts["no sandbox became ready"];
+      } else if (roll < 59 || static_cast<int>(live.size()) >= kMaxLive) {
+        ++counts["reset"];
+        v1::ResetSandboxRequest req;
+        req.set_sandbox_id(ready[pick(static_cast<int>(ready.size()))]);
+        v1::Sandbox resp;
+        if (Call(&v1::LabController::Stub::ResetSandbox, req, &resp).ok()) {
+          reset_to[resp.sandbox_id()] = std::max(reset_to[resp.sandbox_id()], resp.generation());
+        }
+      } else {
+        ++counts["clone"];
+        v1::CloneSandboxRequest req;
+        req.set_sandbox_id(ready[pick(static_cast<int>(ready.size()))]);
+        req.set_count(1);
+        req.set_request_id(absl::StrCat("f", seed % 100000, "-", op));
+        v1::CloneSandboxResponse resp;
+        grpc::ClientContext ctx;
+        ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Minutes(2)));
+        if (cluster_->stub().CloneSandbox(&ctx, req, &resp).ok()) {
+          ++counts["clone acknowledged"];
+          for (const v1::Sandbox& s : resp.sandboxes()) created.insert(s.sandbox_id());
+        }
       }
     } else if (roll < 73 && static_cast<int>(live.size()) < kMaxLive) {
       ++counts["session create"];
@@ -250,8 +272,12 @@ TEST_F(FaultLoopE2e, NothingAcknowledgedIsLostAndNothingIsLeftAfterRandomKills) 
 
   // Everything up again, then wait for every sandbox and session to settle.
   StartLibvirtd();
-  if (!controller_up) ASSERT_NO_FATAL_FAILURE(cluster_->StartController());
-  if (!worker_up) ASSERT_NO_FATAL_FAILURE(cluster_->StartWorker(0));
+  if (!controller_up) {
+    ASSERT_NO_FATAL_FAILURE(cluster_->StartController());
+  }
+  if (!worker_up) {
+    ASSERT_NO_FATAL_FAILURE(cluster_->StartWorker(0));
+  }
   const absl::Time settle_start = absl::Now();
   std::vector<v1::Sandbox> final_state;
   for (;;) {
@@ -285,6 +311,7 @@ TEST_F(FaultLoopE2e, NothingAcknowledgedIsLostAndNothingIsLeftAfterRandomKills) 
             << phases[v1::SANDBOX_PHASE_READY] << " READY, " << phases[v1::SANDBOX_PHASE_FAILED]
             << " FAILED, " << phases[v1::SANDBOX_PHASE_DESTROYED] << " DESTROYED" << std::endl;
 
+  EXPECT_GT(counts["reset"] + counts["clone"], 0) << "no sandbox became READY in the loop";
   for (const std::string& id : created) {
     EXPECT_TRUE(by_id.contains(id)) << "acknowledged sandbox " << id << " is lost";
   }
