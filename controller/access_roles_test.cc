@@ -280,7 +280,9 @@ TEST_F(AccessRolesTest, EachRoleMayMakeExactlyTheCallsOfItsRole) {
       const bool expected = absl::StrContains(row->second, letter);
       EXPECT_EQ(answer.admitted(), expected)
           << letter << " calling " << method << ": " << answer.code << " " << answer.message;
-      if (!expected) EXPECT_EQ(answer.code, grpc::StatusCode::PERMISSION_DENIED) << method;
+      if (!expected) {
+        EXPECT_EQ(answer.code, grpc::StatusCode::PERMISSION_DENIED) << method;
+      }
     }
     // No token at all: refused before anything else.
     std::unique_ptr<google::protobuf::Message> request = RequestFor(method, 'A');
@@ -461,11 +463,18 @@ TEST_F(AccessRolesTest, TheAuditLogSaysWhoDidWhatAndWhatWasRefused) {
   const v1::AuditRecord* reset_record = nullptr;
   const v1::AuditRecord* refused = nullptr;
   const v1::AuditRecord* created = nullptr;
+  std::vector<std::string> reset_results;
   for (const v1::AuditRecord& r : audit.records()) {
-    if (r.method() == "LabController/ResetSandbox" && r.principal() == "cand-1") reset_record = &r;
+    if (r.method() == "LabController/ResetSandbox" && r.principal() == "cand-1") {
+      reset_record = &r;
+      reset_results.push_back(r.result());
+    }
     if (r.method() == "LabController/DestroySandbox" && r.principal() == "cand-1") refused = &r;
     if (r.method() == "LabController/CreateSandbox" && r.target() == live_) created = &r;
   }
+  // One record before the call runs, so that a controller stopped during it leaves one
+  // too, and one with the result.
+  EXPECT_THAT(reset_results, ::testing::ElementsAre("STARTED", "OK"));
   ASSERT_NE(reset_record, nullptr);
   EXPECT_EQ(reset_record->target(), live_);
   EXPECT_EQ(reset_record->result(), "OK");

@@ -108,6 +108,12 @@ absl::Status AccessControl::AdmitTarget(const Caller& caller, absl::string_view 
   return status;
 }
 
+void AccessControl::RecordStart(const Caller& caller, absl::string_view method,
+                                const std::string& target) {
+  const AccessRule* rule = FindAccessRule(method);
+  if (rule != nullptr && rule->audited) Append(caller, method, target, std::string(kAuditStarted), "");
+}
+
 void AccessControl::Record(const Caller& caller, absl::string_view method,
                            const std::string& target, const absl::Status& result) {
   const AccessRule* rule = FindAccessRule(method);
@@ -211,14 +217,20 @@ absl::Status AccessControl::CheckSession(const Caller& caller, const std::string
 
 void AccessControl::Append(const Caller& caller, absl::string_view method,
                            const std::string& target, const absl::Status& result) {
+  Append(caller, method, target, absl::StatusCodeToString(result.code()), result.message());
+}
+
+void AccessControl::Append(const Caller& caller, absl::string_view method,
+                           const std::string& target, std::string result,
+                           absl::string_view message) {
   v1::AuditRecord record;
   record.set_principal(caller.name);
   record.set_role(caller.role);
   record.set_token_id(caller.token_id);
   record.set_method(std::string(method));
   record.set_target(target.size() > 200 ? target.substr(0, 200) : target);
-  record.set_result(absl::StatusCodeToString(result.code()));
-  record.set_message(std::string(result.message().substr(0, 500)));
+  record.set_result(std::move(result));
+  record.set_message(std::string(message.substr(0, 500)));
   record.set_peer(caller.peer);
   absl::StatusOr<uint64_t> seq = store_->AppendAudit(record);
   if (!seq.ok()) {

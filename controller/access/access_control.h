@@ -22,6 +22,9 @@
 namespace labrack::controller {
 
 // Who is calling: the token's holder, or a worker (RegisterHost, Heartbeat).
+// The result of the audit record written before an audited call runs.
+inline constexpr absl::string_view kAuditStarted = "STARTED";
+
 struct Caller {
   // The token's name; "worker" for a worker's call.
   std::string name;
@@ -52,6 +55,9 @@ class AccessControl {
   // Whether the caller AdmitRole admitted may use `target`; a refusal is recorded.
   absl::Status AdmitTarget(const Caller& caller, absl::string_view method,
                            const std::string& target);
+  // Records that an admitted call starts (result "STARTED") when its rule is audited, so
+  // that a controller stopped during the call still leaves who asked for what.
+  void RecordStart(const Caller& caller, absl::string_view method, const std::string& target);
   // Records the result of an admitted call when its rule is audited.
   void Record(const Caller& caller, absl::string_view method, const std::string& target,
               const absl::Status& result);
@@ -81,6 +87,8 @@ class AccessControl {
   absl::StatusOr<v1::CreateTokenResponse> Issue(const v1::Token& token);
   void Append(const Caller& caller, absl::string_view method, const std::string& target,
               const absl::Status& result);
+  void Append(const Caller& caller, absl::string_view method, const std::string& target,
+              std::string result, absl::string_view message);
 
   Store* const store_;
   const std::function<absl::Time()> clock_;

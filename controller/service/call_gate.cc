@@ -23,6 +23,7 @@ grpc::ServerUnaryReactor* ServeUnary(AccessControl& access, grpc::CallbackServer
   if (!caller.ok()) return FinishNow(ctx, caller.status());
   auto serve = [&access, method = std::string(method), target = std::move(target),
                 caller = *std::move(caller), work = std::move(work)]() mutable -> absl::Status {
+    access.RecordStart(caller, method, target);
     absl::Status status = work(caller, target);
     access.Record(caller, method, target, status);
     return status;

@@ -45,7 +45,9 @@ grpc::ServerUnaryReactor* ControllerService::Heartbeat(grpc::CallbackServerConte
                                                        v1::HeartbeatResponse*) {
   if (absl::Status s = CheckWorkerCertificate(parts_.workers_need_certificates, *ctx, req->host_id());
       !s.ok()) {
-    Caller worker{.name = "worker", .peer = ctx->peer()};
+    Caller worker;
+    worker.name = "worker";
+    worker.peer = ctx->peer();
     parts_.access->Record(worker, "LabController/RegisterHost", req->host_id(), s);
     return FinishNow(ctx, s);
   }

@@ -11,6 +11,7 @@ grpc::ServerReadReactor<v1::EnsureImageChunk>* ControllerService::ImportImage(
     grpc::CallbackServerContext* ctx, v1::Image* resp) {
   absl::StatusOr<Caller> caller = AdmitCall(*parts_.access, *ctx, "LabController/ImportImage", "");
   if (!caller.ok()) return new RefusedReader<v1::EnsureImageChunk>(caller.status());
+  parts_.access->RecordStart(*caller, "LabController/ImportImage", "");
   return new worker::ImportReactor<v1::Image>(
       parts_.images, resp,
       [access = parts_.access, caller = *std::move(caller)](const absl::Status& status,

@@ -60,7 +60,7 @@ class PoolStore : public StoreTest {
   }
 
   static PoolAssignment For(const std::string& candidate, const std::string& request_id = "") {
-    return PoolAssignment{"class", candidate, {{"room", "a"}}, request_id};
+    return PoolAssignment{"class", candidate, {{"room", "a"}}, request_id, ""};
   }
 };
 
@@ -105,7 +105,7 @@ TEST_F(PoolStore, AssignWithoutAReadySandboxIsUnavailableAndChangesNothing) {
   EXPECT_THAT(IdleIds(), SizeIs(2));
   EXPECT_THAT(store_->GetPool("class"),
               IsOkAndHolds(::testing::Property(&v1::Pool::assigned, 0u)));
-  EXPECT_THAT(store_->AssignFromPool(PoolAssignment{"nope", "alice", {}, ""}),
+  EXPECT_THAT(store_->AssignFromPool(PoolAssignment{"nope", "alice", {}, "", ""}),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("pool 'nope'")));
 }
 
