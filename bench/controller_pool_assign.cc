@@ -76,7 +76,7 @@ absl::Status RunStoreAssign(int members, const std::string& dir) {
   std::vector<double> ms;
   for (int i = 0; i < members; ++i) {
     RETURN_IF_ERROR(CheckInterrupted());
-    controller::PoolAssignment a{kPool, absl::StrCat("c", i), {}, absl::StrCat("r", i)};
+    controller::PoolAssignment a{kPool, absl::StrCat("c", i), {}, absl::StrCat("r", i), ""};
     absl::Time start = absl::Now();
     RETURN_IF_ERROR(store->AssignFromPool(a).status());
     ms.push_back(Ms(absl::Now() - start));
