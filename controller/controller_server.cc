@@ -153,6 +153,9 @@ std::string ControllerServer::admin_token_path() const {
 }
 
 int RunController(ControllerOptions options) {
+  // The all-in-one controller runs a worker, whose libvirt client would end the process
+  // with SIGPIPE when libvirtd dies during a call; the write fails with EPIPE instead.
+  signal(SIGPIPE, SIG_IGN);
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "worker/host/host_command.h"
 #include "worker/sandbox/serial_log.h"
 
 extern char** environ;
@@ -44,7 +45,8 @@ ProbeResult ProbeKvm(const std::string& qemu_binary, absl::Duration timeout) {
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  int rc = posix_spawnp(&pid, qemu_binary.c_str(), &actions, nullptr, argv.data(), environ);
+  DefaultSignalsForChild signals;
+  int rc = posix_spawnp(&pid, qemu_binary.c_str(), &actions, signals.get(), argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     std::filesystem::remove(log);

@@ -49,6 +49,18 @@ absl::StatusOr<ProbeResult> DomainTypeFor(const std::string& flag, bool injected
   return ResolveDomainType(flag);
 }
 
+// libvirtd may be starting, or restarting, as the worker starts: it is waited for (up to
+// a minute, then the error stands), as a running worker waits for it to come back.
+absl::StatusOr<std::unique_ptr<LibvirtHypervisor>> ConnectWaitingForLibvirtd(const std::string& uri) {
+  const absl::Time deadline = absl::Now() + absl::Minutes(1);
+  for (bool said = false;; said = true) {
+    absl::StatusOr<std::unique_ptr<LibvirtHypervisor>> hv = LibvirtHypervisor::Connect(uri);
+    if (hv.ok() || !absl::IsUnavailable(hv.status()) || absl::Now() >= deadline) return hv;
+    if (!said) spdlog::warn("{}; waiting for libvirtd", hv.status().ToString());
+    absl::SleepFor(absl::Milliseconds(500));
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(const WorkerOptions& options) {
@@ -86,7 +98,7 @@ absl::Status WorkerServer::Build(const WorkerOptions& options,
   if (hypervisor) {
     hypervisor_ = std::move(hypervisor);
   } else {
-    ASSIGN_OR_RETURN(hypervisor_, LibvirtHypervisor::Connect(options.libvirt_uri));
+    ASSIGN_OR_RETURN(hypervisor_, ConnectWaitingForLibvirtd(options.libvirt_uri));
   }
   ASSIGN_OR_RETURN(images_, ImageCache::Open(absl::StrCat(options.state_dir, "/images")));
   WorkerConfig config;
@@ -142,6 +154,9 @@ void WorkerServer::Shutdown() {
 WorkerServer::~WorkerServer() { Shutdown(); }
 
 int RunWorker(const WorkerOptions& options) {
+  // libvirt's client writes to its socket without MSG_NOSIGNAL: a libvirtd killed during a
+  // call would end the worker with SIGPIPE. The write fails with EPIPE instead.
+  signal(SIGPIPE, SIG_IGN);
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);

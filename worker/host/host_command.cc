@@ -31,6 +31,21 @@ void Drain(int fd, std::string& out) {
 
 }  // namespace
 
+DefaultSignalsForChild::DefaultSignalsForChild() {
+  posix_spawnattr_init(&attr_);
+  sigset_t defaults, none;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  sigaddset(&defaults, SIGINT);
+  sigaddset(&defaults, SIGTERM);
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(&attr_, &defaults);
+  posix_spawnattr_setsigmask(&attr_, &none);
+  posix_spawnattr_setflags(&attr_, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+}
+
+DefaultSignalsForChild::~DefaultSignalsForChild() { posix_spawnattr_destroy(&attr_); }
+
 absl::Status RunHostCommand(const std::vector<std::string>& args, absl::Duration timeout) {
   if (args.empty()) return absl::InvalidArgumentError("RunHostCommand: empty command");
   const std::string line = absl::StrJoin(args, " ");
@@ -48,7 +63,8 @@ absl::Status RunHostCommand(const std::vector<std::string>& args, absl::Duration
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, err[1], 2);
   pid_t pid = 0;
-  int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  DefaultSignalsForChild signals;
+  int rc = posix_spawnp(&pid, argv[0], &actions, signals.get(), argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   close(err[1]);
   if (rc != 0) {

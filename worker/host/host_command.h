@@ -3,6 +3,8 @@
 #ifndef LABRACK_WORKER_HOST_HOST_COMMAND_H_
 #define LABRACK_WORKER_HOST_HOST_COMMAND_H_
 
+#include <spawn.h>
+
 #include <string>
 #include <vector>
 
@@ -15,6 +17,21 @@ namespace labrack::worker {
 // cannot be run, DeadlineExceeded (after killing it) when it takes longer, or Internal with
 // the command line, its exit status and the start of its standard error.
 absl::Status RunHostCommand(const std::vector<std::string>& argv, absl::Duration timeout);
+
+// posix_spawn attributes that give a child the default signal handling: the worker
+// ignores SIGPIPE and blocks SIGINT and SIGTERM in every thread, and a child would keep
+// both across exec.
+class DefaultSignalsForChild {
+ public:
+  DefaultSignalsForChild();
+  ~DefaultSignalsForChild();
+  DefaultSignalsForChild(const DefaultSignalsForChild&) = delete;
+  DefaultSignalsForChild& operator=(const DefaultSignalsForChild&) = delete;
+  const posix_spawnattr_t* get() const { return &attr_; }
+
+ private:
+  posix_spawnattr_t attr_;
+};
 
 }  // namespace labrack::worker
 
