@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -136,6 +137,20 @@ void Cluster::StartWorker(int i) {
       "--state-dir", absl::StrCat(dir_, "/worker-", i), "--host-id", host_ids_[i],
       "--domain-type", "qemu", "--controller", address()};
   for (const std::string& flag : TlsFlags("worker-" + host_ids_[i])) argv.push_back(flag);
+  // The address a worker of this host registered before: a restarted worker listens on a
+  // new port, so its own registration is the one with another address.
+  auto registered = [&]() -> std::optional<v1::Host> {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    v1::ListHostsResponse hosts;
+    if (!stub_->ListHosts(&ctx, {}, &hosts).ok()) return std::nullopt;
+    for (const v1::Host& h : hosts.hosts()) {
+      if (h.host_id() == host_ids_[i]) return h;
+    }
+    return std::nullopt;
+  };
+  std::optional<v1::Host> before = registered();
+  const std::string old_address = before.has_value() ? before->address() : "";
   auto daemon = Daemon::Start(argv, absl::StrCat(dir_, "/worker-", i, ".log"));
   ASSERT_OK(daemon);
   workers_[i] = *std::move(daemon);
@@ -144,16 +159,10 @@ void Cluster::StartWorker(int i) {
   for (;;) {
     ASSERT_TRUE(workers_[i]->running()) << "labrack-worker exited:\n" << LogTails();
     ASSERT_LT(absl::Now(), deadline) << "worker " << i << " did not register:\n" << LogTails();
-    grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-    v1::ListHostsResponse hosts;
-    if (stub_->ListHosts(&ctx, {}, &hosts).ok()) {
-      for (const v1::Host& h : hosts.hosts()) {
-        if (h.host_id() == host_ids_[i] && h.health() == v1::HOST_HEALTH_HEALTHY &&
-            workers_[i]->running() && h.address() != "") {
-          return;
-        }
-      }
+    std::optional<v1::Host> h = registered();
+    if (h.has_value() && h->health() == v1::HOST_HEALTH_HEALTHY && !h->address().empty() &&
+        h->address() != old_address && workers_[i]->running()) {
+      return;
     }
     absl::SleepFor(absl::Milliseconds(100));
   }
@@ -162,6 +171,16 @@ void Cluster::StartWorker(int i) {
 void Cluster::StopWorker(int i, int signal) {
   if (workers_[i]) workers_[i]->Stop(signal);
   workers_[i].reset();
+}
+
+std::string Cluster::WorkerDied(int i) {
+  if (!workers_[i] || workers_[i]->running()) return "";
+  return workers_[i]->how_it_ended();
+}
+
+std::string Cluster::ControllerDied() {
+  if (!controller_ || controller_->running()) return "";
+  return controller_->how_it_ended();
 }
 
 CommandResult Cluster::Ctl(const std::vector<std::string>& args, const std::string& input,

@@ -33,7 +33,7 @@ struct ClusterOptions {
   bool tls = false;
   // Called with each worker's state folder before that worker first starts (e.g. to put
   // its volumes on a small filesystem).
-  std::function<void(const std::string& worker_dir)> prepare_worker_dir;
+  std::function<void(const std::string& worker_dir)> prepare_worker_dir = nullptr;
 };
 
 class Cluster {
@@ -49,6 +49,10 @@ class Cluster {
   void StopController(int signal);
   void StartWorker(int i);
   void StopWorker(int i, int signal);
+  // Empty while worker i (or the controller) runs or was stopped by the test; else how it
+  // ended on its own ("signal 11", "exit 1").
+  std::string WorkerDied(int i);
+  std::string ControllerDied();
 
   // Runs labrackctl --server <controller> --token <admin token> args...
   CommandResult Ctl(const std::vector<std::string>& args, const std::string& input = "",

@@ -163,6 +163,19 @@ TEST_F(FaultLoopE2e, NothingAcknowledgedIsLostAndNothingIsLeftAfterRandomKills) 
     }
     if (!worker_up && worker_down < 0) worker_down = 0;  // waited for the controller
 
+    // A part that ends without a kill of the loop's is a bug of its own (a crash).
+    if (std::string how = worker_up ? cluster_->WorkerDied(0) : ""; !how.empty()) {
+      ADD_FAILURE() << "the worker ended on its own (" << how << ") before operation " << op
+                    << ":\n" << cluster_->LogTails();
+      worker_up = false;
+      worker_down = 0;
+    }
+    if (std::string how = controller_up ? cluster_->ControllerDied() : ""; !how.empty()) {
+      ADD_FAILURE() << "the controller ended on its own (" << how << ") before operation " << op
+                    << ":\n" << cluster_->LogTails();
+      controller_up = false;
+      controller_down = 0;
+    }
     // What the store has now (empty while the controller is down).
     std::vector<v1::Sandbox> now = controller_up ? List() : std::vector<v1::Sandbox>{};
     std::vector<std::string> live, ready;

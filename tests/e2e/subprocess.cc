@@ -66,18 +66,22 @@ Daemon::~Daemon() {
 
 bool Daemon::running() {
   if (reaped_) return false;
-  int status = 0;
-  if (waitpid(pid_, &status, WNOHANG) == pid_) reaped_ = true;
+  if (waitpid(pid_, &status_, WNOHANG) == pid_) reaped_ = true;
   return !reaped_;
+}
+
+std::string Daemon::how_it_ended() const {
+  if (!reaped_) return "running";
+  if (WIFSIGNALED(status_)) return absl::StrCat("signal ", WTERMSIG(status_));
+  return absl::StrCat("exit ", WEXITSTATUS(status_));
 }
 
 void Daemon::Stop(int signal, absl::Duration timeout) {
   if (reaped_) return;
   kill(pid_, signal);
-  int status = 0;
-  if (!WaitFor(pid_, timeout, &status)) {
+  if (!WaitFor(pid_, timeout, &status_)) {
     kill(pid_, SIGKILL);
-    WaitFor(pid_, absl::Seconds(10), &status);
+    WaitFor(pid_, absl::Seconds(10), &status_);
   }
   reaped_ = true;
 }

@@ -26,6 +26,8 @@ class Daemon {
 
   pid_t pid() const { return pid_; }
   bool running();
+  // How the process ended ("exit 0", "signal 9"), once running() or Stop() saw it end.
+  std::string how_it_ended() const;
   // Sends `signal` and waits up to `timeout` for the exit; SIGKILL after that.
   void Stop(int signal, absl::Duration timeout = absl::Seconds(15));
 
@@ -33,6 +35,7 @@ class Daemon {
   explicit Daemon(pid_t pid) : pid_(pid) {}
   pid_t pid_;
   bool reaped_ = false;
+  int status_ = 0;
 };
 
 struct CommandResult {
