@@ -2,6 +2,9 @@
 // shapes the host side of a link.
 #include "worker/host/host_command.h"
 
+#include <pthread.h>
+#include <signal.h>
+
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -38,6 +41,24 @@ TEST(RunHostCommand, KillsACommandThatOutlivesItsDeadline) {
   EXPECT_THAT(RunHostCommand({"sleep", "30"}, absl::Milliseconds(200)),
               StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr("sleep 30")));
   EXPECT_LT(absl::Now() - start, absl::Seconds(20)) << "it waited for sleep to end";
+}
+
+// The worker ignores SIGPIPE and blocks SIGTERM; the commands it runs must not inherit that
+// (a `tc` or `qemu-img` would then outlive a kill, or write on to a closed pipe).
+TEST(RunHostCommand, TheChildGetsDefaultSignalHandlingBack) {
+  struct sigaction ignore {}, before_pipe {};
+  ignore.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &ignore, &before_pipe);
+  sigset_t term, before_mask;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &term, &before_mask);
+  absl::Status pipe = RunHostCommand({"sh", "-c", "kill -PIPE $$; exit 0"}, absl::Seconds(10));
+  absl::Status terminate = RunHostCommand({"sh", "-c", "kill -TERM $$; exit 0"}, absl::Seconds(10));
+  pthread_sigmask(SIG_SETMASK, &before_mask, nullptr);
+  sigaction(SIGPIPE, &before_pipe, nullptr);
+  EXPECT_THAT(pipe, StatusIs(absl::StatusCode::kInternal, HasSubstr("killed by signal 13")));
+  EXPECT_THAT(terminate, StatusIs(absl::StatusCode::kInternal, HasSubstr("killed by signal 15")));
 }
 
 TEST(RunHostCommand, RefusesAnEmptyCommand) {
