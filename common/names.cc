@@ -164,6 +164,12 @@ bool IsBridgeName(absl::string_view name) {
   return true;
 }
 
+absl::Status ValidateBridgeName(absl::string_view field, absl::string_view name) {
+  if (IsBridgeName(name)) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, ": '", name, "' is not a labrack bridge name (lr, 8 hex digits, an index)"));
+}
+
 std::string TapName(absl::string_view sandbox_id, int node_index, int nic_index) {
   return absl::StrFormat("lr%sv%02x%02x", Sandbox8(sandbox_id), node_index & 0xff,
                          nic_index & 0xff);

@@ -52,6 +52,8 @@ std::string NetworkName(absl::string_view sandbox_id, absl::string_view network)
 std::string BridgeName(absl::string_view sandbox_id, int network_index);
 // Whether `name` has BridgeName's form: lr, 8 lowercase hex digits, then decimal digits.
 bool IsBridgeName(absl::string_view name);
+// InvalidArgument naming `field` unless IsBridgeName(name).
+absl::Status ValidateBridgeName(absl::string_view field, absl::string_view name);
 // lr<sandbox8>v<node index><NIC index>, each index two hex digits: the host-side tap of a
 // NIC that labrack shapes with tc (15 characters; indexes must be below 256).
 std::string TapName(absl::string_view sandbox_id, int node_index, int nic_index);

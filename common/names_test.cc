@@ -113,6 +113,10 @@ TEST(DerivedNames, BridgeNamesAreToldFromTapsAndOtherInterfaces) {
   EXPECT_FALSE(IsBridgeName("lrtbr12345")) << "not hex";
   EXPECT_FALSE(IsBridgeName("virbr0"));
   EXPECT_FALSE(IsBridgeName("lr6f1c2a9e123456")) << "longer than an interface name";
+  EXPECT_TRUE(ValidateBridgeName("bridge", BridgeName(id, 0)).ok());
+  absl::Status refused = ValidateBridgeName("bridge", "eth0");
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(refused.message()), ::testing::HasSubstr("bridge: 'eth0'"));
 }
 
 }  // namespace

@@ -92,9 +92,7 @@ absl::StatusOr<std::vector<std::string>> FakeHypervisor::ListUnbackedBridges() {
 }
 
 absl::Status FakeHypervisor::RemoveBridge(const std::string& name) {
-  if (!IsBridgeName(name)) {
-    return absl::InvalidArgumentError(absl::StrCat("bridge: '", name, "' is not a labrack bridge name"));
-  }
+  if (absl::Status s = ValidateBridgeName("bridge", name); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   bridges_.erase(name);
   return absl::OkStatus();

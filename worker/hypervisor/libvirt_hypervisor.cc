@@ -318,17 +318,22 @@ absl::Status LibvirtHypervisor::DestroyNetwork(const std::string& name) {
   return seal_bridges_ ? RemoveLeftoverBridge(bridge) : absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<NetworkHandle>> LibvirtHypervisor::AllNetworks() {
+  virNetworkPtr* nets = nullptr;
+  int n = virConnectListAllNetworks(conn(), &nets, 0);
+  if (n < 0) return LastLibvirtError("list networks");
+  std::vector<NetworkHandle> owned(nets, nets + n);
+  free(nets);
+  return owned;
+}
+
 absl::StatusOr<std::vector<std::string>> LibvirtHypervisor::ListUnbackedBridges() {
   if (!seal_bridges_) return std::vector<std::string>{};  // the test driver makes no bridges
   std::vector<std::string> bridges = ListLabrackBridges();  // before the networks: see hypervisor.h
   if (bridges.empty()) return bridges;
   CallSlot slot(this);
   RETURN_IF_ERROR(slot.status());
-  virNetworkPtr* nets = nullptr;
-  int n = virConnectListAllNetworks(conn(), &nets, 0);
-  if (n < 0) return LastLibvirtError("list networks");
-  std::vector<NetworkHandle> owned(nets, nets + n);
-  free(nets);
+  ASSIGN_OR_RETURN(std::vector<NetworkHandle> owned, AllNetworks());
   std::set<std::string> backed;
   for (const NetworkHandle& net : owned) {
     CString xml(virNetworkGetXMLDesc(net.get(), 0));
@@ -347,9 +352,7 @@ absl::StatusOr<std::vector<std::string>> LibvirtHypervisor::ListUnbackedBridges(
 }
 
 absl::Status LibvirtHypervisor::RemoveBridge(const std::string& name) {
-  if (!IsBridgeName(name)) {
-    return absl::InvalidArgumentError(absl::StrCat("bridge: '", name, "' is not a labrack bridge name"));
-  }
+  RETURN_IF_ERROR(ValidateBridgeName("bridge", name));
   return seal_bridges_ ? RemoveLeftoverBridge(name) : absl::OkStatus();
 }
 
@@ -357,11 +360,7 @@ absl::StatusOr<std::vector<NetworkInfo>> LibvirtHypervisor::ListNetworks(
     const std::string& host_id) {
   CallSlot slot(this);
   RETURN_IF_ERROR(slot.status());
-  virNetworkPtr* nets = nullptr;
-  int n = virConnectListAllNetworks(conn(), &nets, 0);
-  if (n < 0) return LastLibvirtError("list networks");
-  std::vector<NetworkHandle> owned(nets, nets + n);
-  free(nets);
+  ASSIGN_OR_RETURN(std::vector<NetworkHandle> owned, AllNetworks());
   std::vector<NetworkInfo> out;
   for (const NetworkHandle& net : owned) {
     const char* name = virNetworkGetName(net.get());

@@ -58,6 +58,8 @@ class LibvirtHypervisor : public Hypervisor {
 
   absl::StatusOr<DomainHandle> LookupDomain(const std::string& name);
   absl::StatusOr<NetworkHandle> LookupNetwork(const std::string& name);
+  // Every network libvirt has, of any host. Needs the caller's CallSlot.
+  absl::StatusOr<std::vector<NetworkHandle>> AllNetworks();
   absl::StatusOr<PoolHandle> LookupPool(const std::string& name);
   absl::StatusOr<DomainInfo> DescribeDomain(virDomainPtr dom);
 
