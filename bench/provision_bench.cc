@@ -66,7 +66,10 @@ void BM_SmokeSandbox(benchmark::State& state) {
   b.images = *ImageCache::Open(b.state_dir + "/images");
   if (Failed(b.images->ImportFromFolder(*manifest, image_dir), state)) return;
   b.hv->RemovePool("labrack-bench").IgnoreError();  // left by an interrupted run
-  WorkerConfig config{"bench", b.state_dir, DomainType::kQemu, absl::Minutes(3)};
+  WorkerConfig config;
+  config.host_id = "bench";
+  config.state_dir = b.state_dir;
+  config.ready_timeout = absl::Minutes(3);  // software emulation, WorkerConfig's default
   auto manager = SandboxManager::Create(b.hv.get(), b.images.get(), config);
   if (Failed(manager.status(), state)) return;
   b.manager = *std::move(manager);

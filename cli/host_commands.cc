@@ -18,11 +18,12 @@ std::string UsedOfTotal(uint64_t used, uint64_t total, bool mib) {
 }
 
 void PrintHosts(const v1::ListHostsResponse& resp, std::ostream& out) {
-  Table table({"HOST", "ADDRESS", "HEALTH", "DRAINED", "VCPUS", "MEMORY", "DISK", "SANDBOXES",
-               "IMAGES", "LAST-SEEN"});
+  Table table({"HOST", "ADDRESS", "HEALTH", "DRAINED", "GUESTS", "VCPUS", "MEMORY", "DISK",
+               "SANDBOXES", "IMAGES", "LAST-SEEN"});
   absl::Time now = absl::Now();
   for (const v1::Host& h : resp.hosts()) {
     table.AddRow({h.host_id(), h.address(), HealthWord(h.health()), h.drained() ? "yes" : "no",
+                  h.domain_type().empty() ? "-" : h.domain_type(),
                   UsedOfTotal(h.reserved().vcpus(), h.total().vcpus(), false),
                   UsedOfTotal(h.reserved().memory_mib(), h.total().memory_mib(), true),
                   UsedOfTotal(h.reserved().disk_mib(), h.total().disk_mib(), true),
@@ -31,6 +32,11 @@ void PrintHosts(const v1::ListHostsResponse& resp, std::ostream& out) {
   }
   table.Print(out);
   if (resp.hosts_size() == 0) out << "(no hosts registered)\n";
+  // Why each host runs guests as it does: the flag, the KVM probe, or a move to emulation.
+  for (const v1::Host& h : resp.hosts()) {
+    if (h.domain_type_reason().empty()) continue;
+    out << h.host_id() << ": " << h.domain_type() << ", " << h.domain_type_reason() << "\n";
+  }
 }
 
 absl::Status ListHosts(CommandContext& ctx) {

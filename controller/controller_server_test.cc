@@ -167,6 +167,22 @@ TEST_F(ControllerTest, TopologyNamingAnUnknownImageIsRefused) {
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("'nowhere' was never imported")));
 }
 
+TEST_F(ControllerTest, AShapedLinkWithoutTheLinkEmulatorImageIsRefusedUntilItIsImported) {
+  auto topology = ParseTopologyYaml(kTopology, "mini.yaml");
+  ASSERT_OK(topology);
+  v1::LinkShape* shape = topology->mutable_networks(0)->mutable_shape();
+  shape->set_latency_ms(30);
+  v1::ApplyTopologyRequest apply;
+  *apply.mutable_topology() = *topology;
+  v1::TopologyRecord record;
+  EXPECT_THAT(Call(&v1::LabController::Stub::ApplyTopology, apply, &record),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       AllOf(HasSubstr("shape"), HasSubstr("'linkemu'"))));
+  v1::ImageManifest linkemu = labrack::testing::WriteFakeImage(root_ + "/linkemu", "linkemu");
+  ASSERT_OK(Import(linkemu, root_ + "/linkemu"));
+  EXPECT_OK(Call(&v1::LabController::Stub::ApplyTopology, apply, &record));
+}
+
 TEST_F(ControllerTest, SandboxOnTheWorkerThatTheStoreDoesNotKnowIsRemoved) {
   GrpcWorkerClient client(worker_->advertised_address());
   v1::SandboxSpec spec;

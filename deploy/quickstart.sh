@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # From a fresh Debian 12 machine to a running lab in one command: installs the packages,
-# builds labrack and the tiny guest image, starts libvirt and the all-in-one controller
-# (controller + worker in one process) in the background, imports the image, applies the
+# builds labrack and the tiny and link-emulator guest images, starts libvirt and the
+# all-in-one controller (controller + worker in one process; KVM where a probe guest proves
+# it runs, else software emulation) in the background, imports the images, applies the
 # smoke topology, creates a sandbox for a demo candidate and waits until it is ready.
 #
 #   deploy/quickstart.sh           bring it up (again: reuses what is running)
@@ -70,6 +71,8 @@ up() {
   cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   cmake --build build -j"$(nproc)" >/dev/null
   images/build.sh tiny
+  # The link emulator: shaped links (the senior WAN) need it on hosts without netem.
+  images/build.sh linkemu
   mkdir -p "$state"
   if controller_running; then
     say "labrack-controller already runs (pid $(cat "$pid_file"))"
@@ -81,6 +84,7 @@ up() {
   fi
   wait_for_host
   ctl image import images/out/tiny/manifest.yaml >/dev/null
+  ctl image import images/out/linkemu/manifest.yaml >/dev/null
   ctl topology apply topologies/smoke.yaml >/dev/null
   if [ -f "$sandbox_file" ] && ctl sandbox get "$(cat "$sandbox_file")" >/dev/null 2>&1; then
     id=$(cat "$sandbox_file")
@@ -92,6 +96,8 @@ up() {
     echo "$id" >"$sandbox_file"
   fi
   ctl sandbox get "$id"
+  echo
+  ctl host list
   echo
   echo "labrackctl needs a token; the admin token is in $state/admin.token (mode 0600):"
   echo "  export LABRACK_TOKEN=\$(cat $state/admin.token)"

@@ -11,7 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "spdlog/spdlog.h"
+#include "common/names.h"
 #include "worker/domain_type_probe.h"
+#include "worker/host_id_lock.h"
 #include "worker/hypervisor/libvirt_hypervisor.h"
 #include "worker/netem_probe.h"
 #include "worker/service/inventory.h"
@@ -41,12 +43,14 @@ std::string DefaultAdvertiseAddress(const std::string& listen, int port) {
 
 namespace {
 
-// The domain type: probed for libvirt; taken from the flag for an injected hypervisor.
-absl::StatusOr<ProbeResult> DomainTypeFor(const std::string& flag, bool injected) {
+// The domain type: taken from the flag, or probed before the first build for libvirt
+// (auto); auto means qemu for an injected hypervisor.
+absl::StatusOr<std::shared_ptr<DomainTypeChoice>> DomainTypeFor(const std::string& flag,
+                                                                bool injected) {
   if (injected && flag == "auto") {
-    return ProbeResult{DomainType::kQemu, "injected hypervisor: auto means qemu"};
+    return DomainTypeChoice::Fixed(DomainType::kQemu, "injected hypervisor: auto means qemu");
   }
-  return ResolveDomainType(flag);
+  return DomainTypeChoice::FromFlag(flag, [](const ProbeGuest& guest) { return ProbeKvm(guest); });
 }
 
 // libvirtd may be starting, or restarting, as the worker starts: it is waited for (up to
@@ -89,12 +93,20 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
 // Everything but the server: hypervisor, image cache and sandbox manager (which recovers).
 absl::Status WorkerServer::Build(const WorkerOptions& options,
                                  std::unique_ptr<Hypervisor> hypervisor) {
-  ASSIGN_OR_RETURN(ProbeResult type, DomainTypeFor(options.domain_type, hypervisor != nullptr));
-  spdlog::info("domain type {}: {}", DomainTypeName(type.type), type.reason);
+  ASSIGN_OR_RETURN(std::shared_ptr<DomainTypeChoice> type,
+                   DomainTypeFor(options.domain_type, hypervisor != nullptr));
+  spdlog::info("domain type {}: {}", DomainTypeName(type->type()), type->reason());
   std::error_code ec;
   std::filesystem::create_directories(options.state_dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("create ", options.state_dir, ": ", ec.message()));
+  const std::string host_id = options.host_id.empty() ? DefaultHostId() : options.host_id;
+  RETURN_IF_ERROR(ValidateObjectName("--host-id", host_id));
   const bool hypervisor_injected = hypervisor != nullptr;
+  // Two live workers of one host id on one libvirt would take each other's objects for
+  // their own. libvirt's test driver keeps a world per connection: nothing to share there.
+  if (!hypervisor_injected && !absl::StartsWith(options.libvirt_uri, "test:")) {
+    ASSIGN_OR_RETURN(host_id_lock_, HostIdLock::Acquire(host_id, options.state_dir));
+  }
   if (hypervisor) {
     hypervisor_ = std::move(hypervisor);
   } else {
@@ -102,9 +114,9 @@ absl::Status WorkerServer::Build(const WorkerOptions& options,
   }
   ASSIGN_OR_RETURN(images_, ImageCache::Open(absl::StrCat(options.state_dir, "/images")));
   WorkerConfig config;
-  config.host_id = options.host_id.empty() ? DefaultHostId() : options.host_id;
+  config.host_id = host_id;
   config.state_dir = options.state_dir;
-  config.domain_type = type.type;
+  config.domain_type = std::move(type);
   // An injected hypervisor (tests) builds nothing real: keep to the link-emulator path.
   NetemProbeResult netem = hypervisor_injected ? NetemProbeResult{false, "injected hypervisor"}
                                                : ProbeHostNetem();

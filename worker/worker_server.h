@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "common/tls/transport_security.h"
 #include "worker/controller_link.h"
+#include "worker/host_id_lock.h"
 #include "worker/hypervisor/hypervisor.h"
 #include "worker/images/image_cache.h"
 #include "worker/sandbox/sandbox_manager.h"
@@ -72,6 +73,7 @@ class WorkerServer {
                      std::shared_ptr<grpc::ServerCredentials> credentials);
   void StartAgent(const WorkerOptions& options);
 
+  std::unique_ptr<HostIdLock> host_id_lock_;
   std::unique_ptr<Hypervisor> hypervisor_;
   std::unique_ptr<ImageCache> images_;
   std::unique_ptr<SandboxManager> sandboxes_;

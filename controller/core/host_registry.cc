@@ -59,7 +59,22 @@ absl::StatusOr<v1::RegisterHostResponse> HostRegistry::Register(
 absl::Status HostRegistry::Heartbeat(const v1::HeartbeatRequest& request) {
   RETURN_IF_ERROR(ValidateObjectName("host_id", request.host_id()));
   absl::Time now = config_->clock();
-  return store_->RecordHeartbeat(request.host_id(), Observed(request.inventory(), now), now);
+  absl::StatusOr<HostRecord> before = store_->GetHost(request.host_id());
+  RETURN_IF_ERROR(
+      store_->RecordHeartbeat(request.host_id(), Observed(request.inventory(), now), now));
+  // A worker that left KVM (or probed it) says so here: an event for whoever watches.
+  const std::string& type = request.inventory().domain_type();
+  if (before.ok() && !before->host.domain_type().empty() && !type.empty() &&
+      before->host.domain_type() != type) {
+    RETURN_IF_ERROR(store_
+                        ->AppendEvent(HostEvent(v1::EVENT_KIND_HOST_DOMAIN_TYPE, request.host_id(),
+                                                absl::StrCat("guests now run with ", type,
+                                                             " (was ", before->host.domain_type(),
+                                                             "): ",
+                                                             request.inventory().domain_type_reason())))
+                        .status());
+  }
+  return absl::OkStatus();
 }
 
 bool HostRegistry::Healthy(const v1::Host& host) const {

@@ -7,6 +7,7 @@
 #include "common/names.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
+#include "common/topology/link_shape.h"
 #include "common/topology/topology_validate.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -44,6 +45,16 @@ absl::Status TopologyCatalog::Check(const v1::Topology& topology) const {
   for (const v1::Node& node : topology.nodes()) {
     if (images_->Lookup(node.image()).ok()) continue;
     return NeverImported(absl::StrCat("nodes[", node.name(), "].image"), node.image());
+  }
+  // A host without netem puts a link-emulator guest in every shaped link: a sandbox
+  // admitted without its image would fail only when its host builds it.
+  if (images_->Lookup(kLinkEmulatorImage).ok()) return absl::OkStatus();
+  for (const v1::Network& network : topology.networks()) {
+    if (!IsShaped(network)) continue;
+    return absl::FailedPreconditionError(absl::StrCat(
+        "networks[", network.name(), "].shape: a shaped link needs the link-emulator image '",
+        kLinkEmulatorImage, "' (built by images/build.sh ", kLinkEmulatorImage,
+        "), which was never imported; import it first"));
   }
   return absl::OkStatus();
 }

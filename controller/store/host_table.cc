@@ -58,6 +58,7 @@ HostRecord ToHostRecord(const Statement& row, v1::Inventory inventory) {
     host.add_images(ImageLabel(image));
   }
   host.set_domain_type(inventory.domain_type());
+  host.set_domain_type_reason(inventory.domain_type_reason());
   *host.mutable_capabilities() = inventory.capabilities();
   host.set_reported_sandboxes(static_cast<uint32_t>(inventory.sandboxes_size()));
   record.inventory = std::move(inventory);

@@ -42,7 +42,7 @@ absl::StatusOr<std::unique_ptr<SandboxManager>> SandboxManager::Create(Hyperviso
   if (slots <= 0) {
     absl::StatusOr<HostResources> host = hypervisor->GetHostResources();
     slots = DefaultBootSlots(host.ok() ? static_cast<int>(host->cpus) : 1,
-                             config.domain_type == DomainType::kKvm);
+                             config.domain_type->type() == DomainType::kKvm);
   }
   std::unique_ptr<SandboxManager> m(
       new SandboxManager(hypervisor, images, std::move(config), slots));
@@ -56,7 +56,7 @@ absl::StatusOr<std::unique_ptr<SandboxManager>> SandboxManager::Create(Hyperviso
     if (ec) return absl::InternalError(absl::StrCat("create ", dir, ": ", ec.message()));
     fs::permissions(dir, fs::perms(0755), ec);
   }
-  RETURN_IF_ERROR(hypervisor->EnsurePool(m->pool_name(), m->ContextFor("").pool_dir));
+  RETURN_IF_ERROR(m->TakePool());
   RETURN_IF_ERROR(m->Recover());
   return m;
 }
@@ -73,7 +73,7 @@ PlanContext SandboxManager::ContextFor(const std::string& sandbox_id) const {
   ctx.pool = pool_name();
   ctx.pool_dir = absl::StrCat(config_.state_dir, "/volumes");
   ctx.sandbox_dir = SandboxDir(sandbox_id);
-  ctx.domain_type = config_.domain_type;
+  ctx.domain_type = config_.domain_type->type();
   ctx.host_has_netem = config_.host_has_netem;
   ctx.resolve_image = [this](const std::string& name) { return images_->Lookup(name); };
   return ctx;
@@ -143,6 +143,7 @@ absl::StatusOr<v1::SandboxStatus> SandboxManager::CreateSandbox(const v1::Sandbo
   // Addresses are assigned once; the entry (and the metadata, through the plan) keep them.
   v1::SandboxSpec spec = input;
   ASSIGN_OR_RETURN(*spec.mutable_topology(), WithAssignedAddresses(input.topology()));
+  ProbeDomainTypeWith(spec);
   PlanContext ctx = ContextFor(spec.sandbox_id());
   // Plan before admitting: a bad spec or a missing image changes nothing.
   ASSIGN_OR_RETURN(SandboxPlan plan, PlanSandbox(spec, ctx));
@@ -168,6 +169,12 @@ absl::StatusOr<v1::SandboxStatus> SandboxManager::CreateSandbox(const v1::Sandbo
       }
     }
     absl::Status built = Build(plan);
+    if (!built.ok() && RetryWithoutKvm(plan, built)) {
+      bool existed = false;
+      RemoveObjects(spec.sandbox_id(), &existed).IgnoreError();
+      absl::StatusOr<SandboxPlan> emulated = PlanSandbox(spec, ContextFor(spec.sandbox_id()));
+      built = emulated.ok() ? Build(*emulated) : emulated.status();
+    }
     if (!built.ok()) {
       bool existed = false;
       RemoveObjects(spec.sandbox_id(), &existed).IgnoreError();
@@ -289,6 +296,7 @@ absl::StatusOr<v1::SandboxStatus> SandboxManager::ResetSandbox(const std::string
                                            spec.generation() + 1, ", not ", target_generation));
   }
   spec.set_generation(target_generation);
+  ProbeDomainTypeWith(spec);
   ASSIGN_OR_RETURN(SandboxPlan plan, PlanSandbox(spec, ContextFor(sandbox_id)));
   const std::set<std::string> chosen(nodes.begin(), nodes.end());
   auto fresh = [&](const std::string& node) { return chosen.empty() || chosen.contains(node); };
@@ -300,6 +308,10 @@ absl::StatusOr<v1::SandboxStatus> SandboxManager::ResetSandbox(const std::string
     }
   }
   absl::Status s = Rebuild(plan, fresh);
+  if (!s.ok() && RetryWithoutKvm(plan, s)) {
+    absl::StatusOr<SandboxPlan> emulated = PlanSandbox(spec, ContextFor(sandbox_id));
+    s = emulated.ok() ? Rebuild(*emulated, fresh) : emulated.status();
+  }
   {
     absl::MutexLock lock(&entry->mu);
     if (!s.ok()) {

@@ -24,6 +24,7 @@
 #include "worker/hypervisor/hypervisor.h"
 #include "worker/images/image_cache.h"
 #include "worker/sandbox/boot_gate.h"
+#include "worker/sandbox/domain_type_choice.h"
 #include "worker/sandbox/sandbox_plan.h"
 
 namespace labrack::worker {
@@ -34,7 +35,9 @@ inline constexpr uint32_t kMaxEvidenceReadBytes = 1 << 20;
 struct WorkerConfig {
   std::string host_id;
   std::string state_dir;
-  DomainType domain_type = DomainType::kQemu;
+  // KVM or software emulation, and why; shared with the inventory.
+  std::shared_ptr<DomainTypeChoice> domain_type =
+      DomainTypeChoice::Fixed(DomainType::kQemu, "software emulation");
   // How long a guest may take to print its readiness marker.
   absl::Duration ready_timeout = absl::Seconds(120);
   // Whether the host kernel has netem (see PlanContext::host_has_netem). Last, so that
@@ -159,6 +162,19 @@ class SandboxManager {
   std::string SandboxDir(const std::string& sandbox_id) const;
   std::shared_ptr<Entry> Find(const std::string& sandbox_id);
   absl::StatusOr<std::shared_ptr<Entry>> Admit(const v1::SandboxSpec& spec, bool* existing);
+
+  // With --domain-type auto, probes KVM before the first build with the first of the
+  // spec's images that boots a kernel directly (sandbox_domain_type.cc).
+  void ProbeDomainTypeWith(const v1::SandboxSpec& spec);
+  // Whether a build of `plan` that failed with `failure` should run again under software
+  // emulation: it ran under KVM, the error points at KVM, and the host has left KVM (now,
+  // or meanwhile for another sandbox).
+  bool RetryWithoutKvm(const SandboxPlan& plan, const absl::Status& failure);
+
+  // Makes the host's storage pool, taking over one that a stopped worker of this host id
+  // left with another state folder when nothing of that worker's is left in libvirt;
+  // FailedPrecondition naming --host-id when something is (sandbox_recovery.cc).
+  absl::Status TakePool();
 
   absl::Status Build(const SandboxPlan& plan);
   absl::Status BuildNode(const NodePlan& node);

@@ -145,4 +145,26 @@ void SandboxManager::RemoveStrayBridges() {
   unbacked_bridges_ = std::move(seen_now);
 }
 
+absl::Status SandboxManager::TakePool() {
+  const std::string dir = ContextFor("").pool_dir;
+  absl::Status ensured = hv_->EnsurePool(pool_name(), dir);
+  if (!absl::IsFailedPrecondition(ensured)) return ensured;
+  // The pool names another folder: a worker of this host id ran with another state folder.
+  // No live worker holds the id (the worker's host id lock says so), so what that one left
+  // decides: its sandboxes belong to its own controller and are not this one's to remove.
+  ASSIGN_OR_RETURN(std::vector<DomainInfo> domains, hv_->ListDomains(config_.host_id));
+  ASSIGN_OR_RETURN(std::vector<NetworkInfo> networks, hv_->ListNetworks(config_.host_id));
+  if (!domains.empty() || !networks.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        ensured.message(), ": a stopped worker of host id ", config_.host_id,
+        " left ", domains.size(), " domain(s) and ", networks.size(),
+        " network(s) in libvirt; start that worker again (its state folder) to keep them, "
+        "or give this one another --host-id"));
+  }
+  spdlog::warn("{}: taking the pool over (nothing of the stopped worker is left)",
+               std::string(ensured.message()));
+  RETURN_IF_ERROR(hv_->RemovePool(pool_name()));
+  return hv_->EnsurePool(pool_name(), dir);
+}
+
 }  // namespace labrack::worker

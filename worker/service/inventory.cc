@@ -27,7 +27,8 @@ absl::StatusOr<v1::Inventory> BuildInventory(Hypervisor& hypervisor, SandboxMana
   for (const v1::ImageManifest& m : images.List()) *inv.add_images() = m;
   sandboxes.AdoptStrays();
   for (const v1::SandboxStatus& s : sandboxes.ListSandboxes()) *inv.add_sandboxes() = s;
-  inv.set_domain_type(DomainTypeName(config.domain_type));
+  inv.set_domain_type(DomainTypeName(config.domain_type->type()));
+  inv.set_domain_type_reason(config.domain_type->reason());
   // Latency and loss can be set on this host's side of a link (else a guest emulates them).
   if (config.host_has_netem) inv.add_capabilities("netem");
   return inv;
