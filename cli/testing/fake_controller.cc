@@ -174,7 +174,9 @@ class FakeControllerService : public v1::LabController::Service {
     ++calls_["GetTopology"];
     auto it = topologies_.find(req->name());
     if (it == topologies_.end()) {
-      return Status(StatusCode::NOT_FOUND, absl::StrCat("topology '", req->name(), "' not found"));
+      return Status(StatusCode::NOT_FOUND,
+                    absl::StrCat("topology '", req->name(),
+                                 "' not found; apply it first (ApplyTopology)"));
     }
     *resp = it->second;
     return Status::OK;

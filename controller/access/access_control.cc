@@ -127,8 +127,8 @@ bool AccessControl::Sees(const Caller& caller, const std::string& owner) {
 absl::StatusOr<Caller> AccessControl::Authenticate(std::optional<absl::string_view> authorization) {
   if (!authorization.has_value()) {
     return absl::UnauthenticatedError(
-        "this call needs a token (labrackctl: --token, LABRACK_TOKEN or "
-        "~/.config/labrack/token; the first admin token is <state-dir>/admin.token)");
+        "this call needs a token: send the metadata 'authorization: Bearer <token>' (the "
+        "first admin token is in <state-dir>/admin.token on the controller's host)");
   }
   if (!absl::StartsWith(*authorization, kBearer)) {
     return absl::UnauthenticatedError("authorization: must be 'Bearer <token>'");
