@@ -334,6 +334,7 @@ class FakeControllerService : public v1::LabController::Service {
       }
       ends_on_half_close = console_ends_on_half_close_;
     }
+    if (!stream->Write(v1::ConsoleOutput())) return Status::OK;  // open, as the controller says
     while (stream->Read(&in)) {
       {
         absl::MutexLock lock(&mu_);

@@ -115,6 +115,7 @@ class ConsoleReactor : public grpc::ServerBidiReactor<v1::ConsoleInput, v1::Cons
       console_ = console;
       phase_ = Phase::kOpen;
     }
+    if (!SendOpened()) return absl::CancelledError("the client went away");
     std::thread input([this, console] { PumpInput(*console); });
     absl::Status status = PumpOutput(*console);
     {
@@ -162,13 +163,26 @@ class ConsoleReactor : public grpc::ServerBidiReactor<v1::ConsoleInput, v1::Cons
       size_t n = std::min(data.size(), kMaxOutputChunk);
       out_.set_data(data.data(), n);
       data.remove_prefix(n);
-      writing_ = true;
-      StartWrite(&out_);
-      mu_.Await(absl::Condition(
-          +[](ConsoleReactor* r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(r->mu_) { return !r->writing_; },
-          this));
+      WriteOut();
     }
     return !cancelled_ && !client_gone_;
+  }
+
+  // The first answer, empty: the console is open (a refusal ends the call before it).
+  bool SendOpened() {
+    absl::MutexLock lock(&mu_);
+    if (cancelled_ || client_gone_) return false;
+    out_.clear_data();
+    WriteOut();
+    return !cancelled_ && !client_gone_;
+  }
+
+  void WriteOut() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    writing_ = true;
+    StartWrite(&out_);
+    mu_.Await(absl::Condition(
+        +[](ConsoleReactor* r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(r->mu_) { return !r->writing_; },
+        this));
   }
 
   // The input thread: client keystrokes -> guest. After the client's half-close it closes
