@@ -11,6 +11,7 @@ packages=(
   libvirt-dev libpugixml-dev libyaml-cpp-dev libsqlite3-dev libcli11-dev libspdlog-dev
   libfmt-dev libssl-dev libgtest-dev libgmock-dev googletest libbenchmark-dev
   libcrypt-dev  # crypt(3) for console password hashes
+  grpc-proto  # grpc/reflection/v1/reflection.proto (the controller serves reflection v1)
   # hypervisor
   libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils dnsmasq-base
   iproute2 iptables ebtables
