@@ -157,6 +157,16 @@ TEST_F(ApiContractTest, EverySandboxEventCarriesTheNodeCounts) {
     }
   }
   EXPECT_TRUE(ready_seen);
+  v1::DestroySandboxRequest destroy;
+  destroy.set_sandbox_id(s->sandbox_id());
+  v1::Sandbox out;
+  ASSERT_OK(Call(&v1::LabController::Stub::DestroySandbox, destroy, &out));
+  ASSERT_TRUE(WaitPhase(s->sandbox_id(), v1::SANDBOX_PHASE_DESTROYED));
+  const std::vector<v1::Event> events = Events(s->sandbox_id());
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().phase(), v1::SANDBOX_PHASE_DESTROYED);
+  EXPECT_EQ(events.back().nodes_ready(), 0u) << "a destroyed sandbox has no ready node";
+  EXPECT_EQ(events.back().nodes_total(), 2u);
 }
 
 TEST_F(ApiContractTest, AMalformedSandboxIdIsInvalidForWatchEventsAsForGetSandbox) {
