@@ -21,6 +21,9 @@ packages=(
   graphviz
   # image recipes (images/build.sh)
   busybox-static cpio e2fsprogs kmod zstd xz-utils apt-utils
+  # tests/api/python_client_test.py: a client generated from proto/ alone, run with
+  # /usr/bin/python3
+  python3-grpcio python3-protobuf python3-grpc-tools
   # fuzzing (tests/fuzz/run.sh): clang, its libFuzzer and sanitizer runtimes, and
   # llvm-symbolizer (in llvm) for readable stack traces in crash reports
   clang libclang-rt-14-dev llvm
