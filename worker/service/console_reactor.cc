@@ -109,13 +109,14 @@ class ConsoleReactor : public grpc::ServerBidiReactor<v1::ConsoleInput, v1::Cons
     ASSIGN_OR_RETURN(std::shared_ptr<ConsoleStream> console, Open(open));
     RETURN_IF_ERROR(registry_->Add(console));
     absl::Cleanup unregister = [&] { registry_->Remove(console.get()); };
+    // Keystrokes that arrive meanwhile wait in the opening phase's buffer.
+    if (!SendOpened()) return absl::CancelledError("the client went away");
     {
       absl::MutexLock lock(&mu_);
       if (cancelled_) return absl::CancelledError("the client went away");
       console_ = console;
       phase_ = Phase::kOpen;
     }
-    if (!SendOpened()) return absl::CancelledError("the client went away");
     std::thread input([this, console] { PumpInput(*console); });
     absl::Status status = PumpOutput(*console);
     {
