@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "CLI/CLI.hpp"
+#include "cli/error_hints.h"
 #include "cli/exit_codes.h"
 #include "cli/flags.h"
 #include "cli/access_commands.h"
@@ -103,7 +104,11 @@ int RunCli(int argc, const char* const* argv, const Io& io) {
   }
   absl::Status status = ctx.action()();
   io.out << std::flush;
-  if (!status.ok()) io.err << "error: " << status.message() << "\n" << std::flush;
+  if (!status.ok()) {
+    io.err << "error: " << status.message() << "\n";
+    if (std::string hint = HintFor(status); !hint.empty()) io.err << "hint: " << hint << "\n";
+    io.err << std::flush;
+  }
   return ExitCodeFor(status);
 }
 

@@ -443,6 +443,14 @@ TEST_F(CliTest, RefusedCallsExitTen) {
   EXPECT_THAT(help.out, AllOf(HasSubstr("LABRACK_TOKEN"), HasSubstr("10 not allowed")));
 }
 
+TEST_F(CliTest, AnErrorInApiTermsGetsTheLabrackctlHintBelowIt) {
+  CliResult r = Run({"topology", "show", "nowhere"});
+  EXPECT_EQ(r.code, kExitNotFound);
+  EXPECT_EQ(r.err,
+            "error: topology 'nowhere' not found; apply it first (ApplyTopology)\n"
+            "hint: apply a topology with: labrackctl topology apply FILE\n");
+}
+
 TEST_F(CliTest, TokenCreateChecksItsFlagsBeforeCallingTheController) {
   CliResult r = Run({"token", "create", "--name", "x", "--role", "king"});
   EXPECT_EQ(r.code, kExitUsage);

@@ -33,10 +33,7 @@ class ConsoleSession {
     open.mutable_open()->set_sandbox_id(options_.sandbox_id);
     open.mutable_open()->set_node(options_.node);
     absl::Status input_status;
-    if (stream_->Write(open)) {
-      io_.err << "Connected to " << options_.node << " of sandbox " << options_.sandbox_id
-              << "; escape with Ctrl-]\n"
-              << std::flush;
+    if (stream_->Write(open) && AwaitOpened()) {
       std::thread output(&ConsoleSession::PumpOutput, this);
       input_status = Interactive() ? PumpTerminal() : PumpScript();
       output.join();
@@ -52,11 +49,27 @@ class ConsoleSession {
  private:
   bool Interactive() const { return io_.stdin_is_tty && io_.stdin_fd >= 0; }
 
+  // The controller's first answer comes once the console is open (a refusal ends the call
+  // instead): only then does the user read "Connected". False when the call ended.
+  bool AwaitOpened() {
+    v1::ConsoleOutput first;
+    if (!stream_->Read(&first)) return false;
+    io_.err << "Connected to " << options_.node << " of sandbox " << options_.sandbox_id
+            << "; escape with Ctrl-]\n"
+            << std::flush;
+    Print(first);
+    return true;
+  }
+
+  void Print(const v1::ConsoleOutput& out) {
+    io_.out.write(out.data().data(), static_cast<std::streamsize>(out.data().size()));
+    io_.out.flush();
+  }
+
   void PumpOutput() {
     v1::ConsoleOutput out;
     while (stream_->Read(&out)) {
-      io_.out.write(out.data().data(), static_cast<std::streamsize>(out.data().size()));
-      io_.out.flush();
+      Print(out);
       absl::MutexLock lock(&mu_);
       last_activity_ = absl::Now();
     }

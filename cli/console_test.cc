@@ -120,6 +120,7 @@ TEST_F(CliTest, ConsoleOfAnUnknownNodeExitsThree) {
   CliResult r = Run({"sandbox", "console", kReadyId, "--node", "nope"}, "x");
   EXPECT_EQ(r.code, kExitNotFound);
   EXPECT_THAT(r.err, HasSubstr("has no node nope"));
+  EXPECT_THAT(r.err, ::testing::Not(HasSubstr("Connected"))) << "a refused attach never connected";
 }
 
 }  // namespace

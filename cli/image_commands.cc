@@ -34,15 +34,21 @@ absl::Status Import(CommandContext& ctx, const ImportOptions& options) {
     line.Show(absl::StrFormat("importing %s: %s of %s (%d%%)", options.manifest, FormatBytes(sent),
                               FormatBytes(total), percent));
   };
-  absl::StatusOr<v1::Image> image =
+  absl::StatusOr<ImportResult> result =
       ImportImageFromManifest(ctx.client(), options.manifest, options.timeout, progress);
   line.Done();
-  if (!image.ok()) return image.status();
-  return PrintResult(ctx, *image, [&](std::ostream& out) {
-    const v1::ImageManifest& m = image->manifest();
+  if (!result.ok()) return result.status();
+  const v1::Image& image = result->image;
+  return PrintResult(ctx, image, [&](std::ostream& out) {
+    const v1::ImageManifest& m = image.manifest();
     out << "image " << m.name() << " version " << m.version()
-        << (image->already_present() ? " was already present" : " imported") << " ("
+        << (image.already_present() ? " was already present" : " imported") << " ("
         << m.artifacts_size() << " artifacts, " << FormatBytes(TotalBytes(m)) << ")\n";
+    if (result->artifacts_held > 0) {
+      out << result->artifacts_held << " of " << m.artifacts_size()
+          << " artifacts were in the store already and were not sent; sent "
+          << FormatBytes(result->bytes_sent) << "\n";
+    }
   });
 }
 

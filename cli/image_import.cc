@@ -1,11 +1,13 @@
 // Streams like worker/client/image_upload.cc does towards a worker, with the same chunk
 // size, but to LabController and with progress. Sizes are checked before the first byte
-// goes out, so that a truncated copy of an image fails fast and names the file.
+// goes out, so that a truncated copy of an image fails fast and names the file. Artifacts
+// whose sha256 the store holds already (as ListImages shows) are not sent.
 #include "cli/image_import.h"
 
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -53,6 +55,19 @@ absl::StatusOr<uint64_t> CheckArtifacts(const v1::ImageManifest& manifest,
   return total;
 }
 
+// The sha256 of every artifact of every image in the controller's store. Empty when the
+// store cannot be listed: then every artifact is sent.
+std::set<std::string> HeldArtifacts(ControllerClient& client) {
+  std::set<std::string> held;
+  absl::StatusOr<v1::ListImagesResponse> images =
+      client.Call(&v1::LabController::Stub::ListImages, v1::ListImagesRequest());
+  if (!images.ok()) return held;
+  for (const v1::Image& image : images->images()) {
+    for (const v1::ImageArtifact& a : image.manifest().artifacts()) held.insert(a.sha256());
+  }
+  return held;
+}
+
 absl::Status SendArtifact(Sending& s, const v1::ImageArtifact& artifact, const std::string& path,
                           const ImportProgressFn& progress) {
   std::ifstream in(path, std::ios::binary);
@@ -75,19 +90,25 @@ absl::Status SendArtifact(Sending& s, const v1::ImageArtifact& artifact, const s
 
 }  // namespace
 
-absl::StatusOr<v1::Image> ImportImageFromManifest(ControllerClient& client,
-                                                  const std::string& manifest_path,
-                                                  absl::Duration timeout,
-                                                  const ImportProgressFn& progress) {
+absl::StatusOr<ImportResult> ImportImageFromManifest(ControllerClient& client,
+                                                    const std::string& manifest_path,
+                                                    absl::Duration timeout,
+                                                    const ImportProgressFn& progress) {
   ASSIGN_OR_RETURN(v1::ImageManifest manifest, LoadImageManifestFile(manifest_path));
   std::filesystem::path parent = std::filesystem::path(manifest_path).parent_path();
   const std::string folder = parent.empty() ? std::string(".") : parent.string();
   ASSIGN_OR_RETURN(uint64_t total, CheckArtifacts(manifest, folder));
+  const std::set<std::string> held = HeldArtifacts(client);
+  ImportResult result;
+  for (const v1::ImageArtifact& a : manifest.artifacts()) {
+    if (!held.contains(a.sha256())) continue;
+    ++result.artifacts_held;
+    total -= a.size_bytes();
+  }
 
   grpc::ClientContext ctx;
   client.SetDeadline(ctx, timeout);
-  v1::Image image;
-  std::unique_ptr<ChunkWriter> writer = client.stub().ImportImage(&ctx, &image);
+  std::unique_ptr<ChunkWriter> writer = client.stub().ImportImage(&ctx, &result.image);
   Sending s{writer.get()};
   s.total = total;
   v1::EnsureImageChunk first;
@@ -95,6 +116,7 @@ absl::StatusOr<v1::Image> ImportImageFromManifest(ControllerClient& client,
   s.open = writer->Write(first);
   for (const v1::ImageArtifact& a : manifest.artifacts()) {
     if (!s.open) break;
+    if (held.contains(a.sha256())) continue;  // the store has these bytes already
     absl::Status sent = SendArtifact(s, a, ArtifactPath(folder, a), progress);
     if (!sent.ok()) {
       ctx.TryCancel();  // the controller must not keep a partial artifact
@@ -105,7 +127,8 @@ absl::StatusOr<v1::Image> ImportImageFromManifest(ControllerClient& client,
   if (s.open) writer->WritesDone();
   grpc::Status status = writer->Finish();
   if (!status.ok()) return client.ToStatus(status);
-  return image;
+  result.bytes_sent = s.sent;
+  return result;
 }
 
 }  // namespace labrack::cli

@@ -1,5 +1,6 @@
 // labrackctl image import in-process against an in-memory LabController: every byte of
 // every artifact arrives, and mistakes are reported with the file they concern.
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -50,6 +51,32 @@ TEST_F(CliTest, ImageImportStreamsEveryByteOfEveryArtifact) {
     EXPECT_EQ(got[0].sha256_by_file[a.file()], a.sha256()) << a.file();
   }
   EXPECT_EQ(r.err, "") << "no progress line when stderr is not a terminal";
+}
+
+TEST_F(CliTest, ImageImportSendsOnlyTheArtifactsTheStoreLacks) {
+  v1::ImageManifest manifest;
+  const std::string dir = TempDir() + "/tiny2";
+  std::string path = WriteImageFolder(dir, &manifest);
+  ASSERT_EQ(Run({"image", "import", path}).code, kExitOk);
+  // A new version whose disk changed: only the disk travels.
+  v1::ImageArtifact* disk = manifest.mutable_artifacts(2);
+  std::string bytes(3000, 'd');
+  const std::string disk_path = dir + "/" + disk->file();
+  std::filesystem::remove(disk_path);
+  std::ofstream(disk_path, std::ios::binary) << bytes;
+  Sha256 sha;
+  sha.Update(bytes);
+  disk->set_sha256(sha.HexDigest());
+  disk->set_size_bytes(bytes.size());
+  manifest.set_version("2");
+  std::ofstream(path) << ImageManifestToYaml(manifest);
+  CliResult r = Run({"image", "import", path});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("2 of 3 artifacts were in the store already and were not sent"));
+  std::vector<testing::ReceivedImage> got = fake_->received_images();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].bytes_by_file.size(), 1u);
+  EXPECT_EQ(got[1].bytes_by_file[disk->file()], bytes.size());
 }
 
 TEST_F(CliTest, ImageImportReportsTheControllersHashMismatch) {

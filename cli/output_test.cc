@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "absl/status/status.h"
+#include "cli/error_hints.h"
 #include "cli/exit_codes.h"
 #include "cli/flags.h"
 #include "cli/sandbox_commands.h"
@@ -33,6 +34,19 @@ TEST(Table, KeepsARowOnOneLine) {
   std::ostringstream out;
   table.Print(out);
   EXPECT_EQ(out.str(), "MESSAGE\nline one line two\n");
+}
+
+TEST(ErrorHints, NameTheLabrackctlCommandForWhatTheControllerAsksFor) {
+  EXPECT_THAT(HintFor(absl::FailedPreconditionError(
+                  "nodes[0].image: image 'x' was never imported; import it first (ImportImage)")),
+              ::testing::HasSubstr("labrackctl image import MANIFEST"));
+  EXPECT_THAT(
+      HintFor(absl::NotFoundError("topology 'x' not found; apply it first (ApplyTopology)")),
+              ::testing::HasSubstr("labrackctl topology apply FILE"));
+  EXPECT_THAT(HintFor(absl::UnauthenticatedError("this call needs a token: send ...")),
+              ::testing::HasSubstr("--token"));
+  EXPECT_EQ(HintFor(absl::NotFoundError("sandbox 1234abcd not found")), "");
+  EXPECT_EQ(HintFor(absl::UnauthenticatedError("token 0123 is not valid")), "");
 }
 
 TEST(ExitCodes, FollowWhatTheCallerShouldDo) {

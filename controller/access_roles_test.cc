@@ -335,6 +335,28 @@ TEST_F(AccessRolesTest, ACandidateReachesNothingOfAnotherSandbox) {
   EXPECT_EQ(Get(other->sandbox_id()).generation(), other->generation());
 }
 
+TEST_F(AccessRolesTest, AMalformedIdIsInvalidForEveryRole) {
+  for (const std::string& token : {admin_token_, operator_, trainer_, candidate_}) {
+    auto channel = ChannelWithToken(token);
+    v1::GetSandboxRequest get;
+    get.set_sandbox_id("../x");
+    v1::WatchEventsRequest watch;
+    watch.set_sandbox_id("../x");
+    for (auto [method, request] :
+         std::vector<std::pair<const char*, google::protobuf::Message*>>{
+             {"LabController/GetSandbox", &get}, {"LabController/WatchEvents", &watch}}) {
+      Answer answer = RawCall(channel, Path(method), request);
+      EXPECT_EQ(answer.code, grpc::StatusCode::INVALID_ARGUMENT)
+          << method << ": " << answer.message;
+      EXPECT_THAT(answer.message, HasSubstr("sandbox_id")) << method;
+    }
+  }
+  v1::GetSessionRequest session;
+  session.set_session("Not A Session!");
+  EXPECT_EQ(RawCall(ChannelWithToken(trainer_), Path("LabController/GetSession"), &session).code,
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(AccessRolesTest, TrainersListOnlyTheirOwnSandboxesAndSessions) {
   auto admins = Create("mini");  // owned by the admin token
   ASSERT_OK(admins);

@@ -107,11 +107,17 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
   c->service_ = std::make_unique<ControllerService>(std::move(parts));
   c->access_service_ = std::make_unique<AccessService>(c->access_.get());
 
+  // Reflection in both versions: v1alpha from grpc++_reflection, v1 of our own.
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  c->reflection_v1_ = std::make_unique<ReflectionV1Service>(std::vector<std::string>{
+      v1::LabController::service_full_name(), v1::LabAccess::service_full_name(),
+      "grpc.reflection.v1alpha.ServerReflection",
+      grpc::reflection::v1::ServerReflection::service_full_name()});
   grpc::ServerBuilder builder;
   builder.AddListeningPort(c->options_.listen, server_credentials, &c->port_);
   builder.RegisterService(c->service_.get());
   builder.RegisterService(c->access_service_.get());
+  builder.RegisterService(c->reflection_v1_.get());
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   c->server_ = builder.BuildAndStart();
   if (!c->server_ || c->port_ == 0) {

@@ -27,6 +27,7 @@
 #include "controller/sessions/session_api.h"
 #include "controller/service/access_service.h"
 #include "controller/service/controller_service.h"
+#include "controller/service/reflection_v1.h"
 #include "controller/store/store.h"
 #include "controller/workers/worker_client.h"
 #include "worker/images/image_cache.h"
@@ -89,6 +90,7 @@ class ControllerServer {
   std::unique_ptr<CaptureApi> captures_;
   std::unique_ptr<ControllerService> service_;
   std::unique_ptr<AccessService> access_service_;
+  std::unique_ptr<ReflectionV1Service> reflection_v1_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<worker::WorkerServer> worker_;
   int port_ = 0;

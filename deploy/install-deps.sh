@@ -11,6 +11,7 @@ packages=(
   libvirt-dev libpugixml-dev libyaml-cpp-dev libsqlite3-dev libcli11-dev libspdlog-dev
   libfmt-dev libssl-dev libgtest-dev libgmock-dev googletest libbenchmark-dev
   libcrypt-dev  # crypt(3) for console password hashes
+  grpc-proto  # grpc/reflection/v1/reflection.proto (the controller serves reflection v1)
   # hypervisor
   libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils dnsmasq-base
   iproute2 iptables ebtables
@@ -20,6 +21,9 @@ packages=(
   graphviz
   # image recipes (images/build.sh)
   busybox-static cpio e2fsprogs kmod zstd xz-utils apt-utils
+  # tests/api/python_client_test.py: a client generated from proto/ alone, run with
+  # /usr/bin/python3
+  python3-grpcio python3-protobuf python3-grpc-tools
   # fuzzing (tests/fuzz/run.sh): clang, its libFuzzer and sanitizer runtimes, and
   # llvm-symbolizer (in llvm) for readable stack traces in crash reports
   clang libclang-rt-14-dev llvm

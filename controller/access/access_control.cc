@@ -127,8 +127,8 @@ bool AccessControl::Sees(const Caller& caller, const std::string& owner) {
 absl::StatusOr<Caller> AccessControl::Authenticate(std::optional<absl::string_view> authorization) {
   if (!authorization.has_value()) {
     return absl::UnauthenticatedError(
-        "this call needs a token (labrackctl: --token, LABRACK_TOKEN or "
-        "~/.config/labrack/token; the first admin token is <state-dir>/admin.token)");
+        "this call needs a token: send the metadata 'authorization: Bearer <token>' (the "
+        "first admin token is in <state-dir>/admin.token on the controller's host)");
   }
   if (!absl::StartsWith(*authorization, kBearer)) {
     return absl::UnauthenticatedError("authorization: must be 'Bearer <token>'");
@@ -180,6 +180,8 @@ absl::Status AccessControl::Authorize(const Caller& caller, const AccessRule& ru
 
 absl::Status AccessControl::CheckSandbox(const Caller& caller, const std::string& sandbox_id) {
   static constexpr absl::string_view kWhat = "sandbox";
+  // A malformed id is the same mistake for every role (and names no one's sandbox).
+  if (!sandbox_id.empty()) RETURN_IF_ERROR(ValidateSandboxId("sandbox_id", sandbox_id));
   switch (caller.role) {
     case v1::ROLE_ADMIN:
     case v1::ROLE_OPERATOR:
@@ -203,6 +205,11 @@ absl::Status AccessControl::CheckSandbox(const Caller& caller, const std::string
 
 absl::Status AccessControl::CheckSession(const Caller& caller, const std::string& session) {
   if (caller.role != v1::ROLE_TRAINER) return absl::OkStatus();
+  const bool is_id = session.size() == 36 && ValidateSandboxId("session", session).ok();
+  if (!is_id && !ValidateSessionName("session", session).ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("session: '", session, "' is neither a session id nor a session name"));
+  }
   absl::StatusOr<v1::Session> found = absl::NotFoundError("");
   if (session.size() == 36) found = store_->GetSession(session);
   if (absl::IsNotFound(found.status())) found = store_->GetSessionByName(session);

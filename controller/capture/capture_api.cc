@@ -72,12 +72,12 @@ absl::StatusOr<std::vector<v1::Image>> CaptureApi::CaptureAs(const v1::Sandbox& 
   std::vector<std::string> names;
   uint64_t pulled = 0;
   for (const v1::ImageManifest& manifest : manifests) {
-    ASSIGN_OR_RETURN(uint64_t bytes, PullImage(*worker, manifest, *images_));
+    ASSIGN_OR_RETURN(PulledImage pull, PullImage(*worker, manifest, *images_));
     v1::Image& image = images.emplace_back();
     *image.mutable_manifest() = manifest;
-    image.set_already_present(bytes == 0);
+    image.set_already_present(pull.already_present);
     names.push_back(manifest.name());
-    pulled += bytes;
+    pulled += pull.bytes;
   }
   spdlog::info("sandbox {} (generation {}) captured as {}: {} bytes from host {}",
                source.sandbox_id(), source.generation(), absl::StrJoin(names, ", "), pulled,

@@ -8,7 +8,7 @@
 
 namespace labrack::controller {
 
-absl::StatusOr<uint64_t> PullImage(WorkerClient& worker, const v1::ImageManifest& manifest,
+absl::StatusOr<PulledImage> PullImage(WorkerClient& worker, const v1::ImageManifest& manifest,
                                    worker::ImageCache& images) {
   ASSIGN_OR_RETURN(std::unique_ptr<worker::ImageImport> import, images.BeginImport(manifest));
   uint64_t pulled = 0;
@@ -29,8 +29,8 @@ absl::StatusOr<uint64_t> PullImage(WorkerClient& worker, const v1::ImageManifest
       pulled += data.size();
     }
   }
-  RETURN_IF_ERROR(import->Finish().status());
-  return pulled;
+  ASSIGN_OR_RETURN(bool already_present, import->Finish());
+  return PulledImage{pulled, already_present};
 }
 
 }  // namespace labrack::controller

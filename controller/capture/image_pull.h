@@ -12,9 +12,16 @@
 
 namespace labrack::controller {
 
-// Returns how many bytes came from the worker. DataLoss when a blob's bytes do not match
-// its sha256 or size (nothing is kept then); the worker's error as is.
-absl::StatusOr<uint64_t> PullImage(WorkerClient& worker, const v1::ImageManifest& manifest,
+struct PulledImage {
+  // How many bytes came from the worker.
+  uint64_t bytes = 0;
+  // Nothing new was stored: the store held this manifest and every artifact already.
+  bool already_present = false;
+};
+
+// DataLoss when a blob's bytes do not match its sha256 or size (nothing is kept then); the
+// worker's error as is.
+absl::StatusOr<PulledImage> PullImage(WorkerClient& worker, const v1::ImageManifest& manifest,
                                    worker::ImageCache& images);
 
 }  // namespace labrack::controller

@@ -18,7 +18,7 @@ namespace {
 absl::Status NeverImported(const std::string& field, const std::string& image) {
   return absl::FailedPreconditionError(absl::StrCat(
       field, ": image '", image,
-      "' was never imported; import it first with: labrackctl image import MANIFEST"));
+      "' was never imported; import it first (ImportImage)"));
 }
 
 }  // namespace
@@ -115,7 +115,7 @@ absl::StatusOr<v1::TopologyRecord> TopologyCatalog::Get(const std::string& name,
   if (absl::IsNotFound(record.status())) {
     return absl::NotFoundError(
         version == 0 ? absl::StrCat("topology '", name,
-                                    "' not found; apply it first with: labrackctl topology apply FILE")
+                                    "' not found; apply it first (ApplyTopology)")
                      : absl::StrCat("topology '", name, "' has no version ", version));
   }
   return record;

@@ -1,6 +1,7 @@
 // LabController.AttachConsole: relays a node's serial console between the client and the
 // worker that runs the node. The first client message names the sandbox and node; later
-// ones are keystrokes, passed on as they come. A thread of its own opens the worker's
+// ones are keystrokes, passed on as they come. The first answer, once the console is open,
+// is empty. A thread of its own opens the worker's
 // console and pumps the guest's output to the client; it touches the reactor for the last
 // time when it calls Finish().
 #include <functional>
@@ -106,6 +107,9 @@ class ConsoleReactor : public grpc::ServerBidiReactor<v1::ConsoleInput, v1::Cons
       relay_ = relay;
       pending.swap(pending_);
     }
+    // An empty first answer tells the client that the console is open: a refusal ends the
+    // call before any answer.
+    if (!Write("")) return absl::CancelledError("the client went away");
     if (!pending.empty()) RETURN_IF_ERROR(relay->Write(pending));
     for (;;) {
       ASSIGN_OR_RETURN(std::string data, relay->Read());

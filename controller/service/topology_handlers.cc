@@ -1,4 +1,6 @@
 // LabController handlers for topologies: apply, validate, get, list.
+#include "common/status_macros.h"
+#include "controller/core/topology_input.h"
 #include "controller/service/call_gate.h"
 #include "controller/service/controller_service.h"
 
@@ -8,9 +10,12 @@ grpc::ServerUnaryReactor* ControllerService::ApplyTopology(grpc::CallbackServerC
                                                            const v1::ApplyTopologyRequest* req,
                                                            v1::TopologyRecord* resp) {
   return ServeUnary(*parts_.access, ctx, "LabController/ApplyTopology", req->topology().name(),
-                    Run::kDetached, [this, req, resp](const Caller&, std::string&) -> absl::Status {
+                    Run::kDetached,
+                    [this, req, resp](const Caller&, std::string& target) -> absl::Status {
+                      ASSIGN_OR_RETURN(v1::Topology topology, TopologyOf(*req));
+                      target = topology.name();
                       absl::StatusOr<v1::TopologyRecord> r =
-                          parts_.topologies->Apply(req->topology(), req->image_overrides());
+                          parts_.topologies->Apply(topology, req->image_overrides());
                       if (r.ok()) *resp = *std::move(r);
                       return r.status();
                     });
@@ -21,8 +26,9 @@ grpc::ServerUnaryReactor* ControllerService::ValidateTopology(
     v1::ValidateTopologyResponse* resp) {
   return ServeUnary(*parts_.access, ctx, "LabController/ValidateTopology", "", Run::kNow,
                     [this, req, resp](const Caller&, std::string&) -> absl::Status {
+                      ASSIGN_OR_RETURN(v1::Topology topology, TopologyOf(*req));
                       absl::StatusOr<v1::ValidateTopologyResponse> r =
-                          parts_.topologies->Validate(req->topology());
+                          parts_.topologies->Validate(topology);
                       if (r.ok()) *resp = *std::move(r);
                       return r.status();
                     });

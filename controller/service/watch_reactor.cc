@@ -2,6 +2,9 @@
 // then streams new ones as they are appended, until the client cancels. Each call has one
 // thread of its own that waits on the store; it touches the reactor for the last time when
 // it calls Finish().
+#include "absl/strings/str_cat.h"
+#include "common/names.h"
+#include "common/status_macros.h"
 #include "controller/service/blocking_write_reactor.h"
 #include "controller/service/call_gate.h"
 #include "controller/service/controller_service.h"
@@ -22,7 +25,12 @@ class WatchReactor : public BlockingWriteReactor<v1::Event> {
  private:
   absl::Status Stream() override {
     if (!request_.sandbox_id().empty()) {
-      absl::Status known = store_->GetSandbox(request_.sandbox_id()).status();
+      const std::string& id = request_.sandbox_id();
+      RETURN_IF_ERROR(ValidateSandboxId("sandbox_id", id));
+      absl::Status known = store_->GetSandbox(id).status();
+      if (absl::IsNotFound(known)) {
+        return absl::NotFoundError(absl::StrCat("sandbox ", id, " not found"));
+      }
       if (!known.ok()) return known;
     }
     uint64_t after = request_.after_seq();

@@ -69,6 +69,14 @@ v1::Event PhaseEvent(const v1::Sandbox& sandbox) {
   event.set_phase(sandbox.phase());
   event.set_generation(sandbox.generation());
   event.set_message(sandbox.message());
+  // The node phases of a sandbox whose guests are gone (or going) are history: none is ready.
+  const bool gone = sandbox.phase() == v1::SANDBOX_PHASE_FAILED ||
+                    sandbox.phase() == v1::SANDBOX_PHASE_DESTROYING ||
+                    sandbox.phase() == v1::SANDBOX_PHASE_DESTROYED;
+  uint32_t ready = 0;
+  for (const v1::NodeStatus& n : sandbox.nodes()) ready += n.phase() == v1::NODE_PHASE_READY;
+  event.set_nodes_ready(gone ? 0 : ready);
+  event.set_nodes_total(sandbox.nodes_size());
   if (sandbox.phase() == v1::SANDBOX_PHASE_RESETTING) *event.mutable_reset_nodes() = sandbox.reset_nodes();
   return event;
 }

@@ -123,7 +123,7 @@ absl::StatusOr<std::vector<v1::Event>> ReadEvents(sqlite3* db, uint64_t after_se
                                                   const std::string& sandbox_id, size_t limit);
 // 0 when there are no events.
 absl::StatusOr<uint64_t> LastEventSeq(sqlite3* db);
-// The EVENT_KIND_SANDBOX_PHASE event for the sandbox as it is now.
+// The EVENT_KIND_SANDBOX_PHASE event for the sandbox as it is now, with its node counts.
 v1::Event PhaseEvent(const v1::Sandbox& sandbox);
 
 // --- tokens and audit (access_table.cc)

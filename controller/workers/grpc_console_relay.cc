@@ -16,9 +16,13 @@ using Stream = grpc::ClientReaderWriterInterface<v1::ConsoleInput, v1::ConsoleOu
 
 class GrpcConsoleRelay : public ConsoleRelay {
  public:
+  // `pending`: output read before the relay was made, returned by the first Read().
   GrpcConsoleRelay(std::string address, std::unique_ptr<grpc::ClientContext> ctx,
-                   std::unique_ptr<Stream> stream)
-      : address_(std::move(address)), ctx_(std::move(ctx)), stream_(std::move(stream)) {}
+                   std::unique_ptr<Stream> stream, std::string pending)
+      : address_(std::move(address)),
+        ctx_(std::move(ctx)),
+        stream_(std::move(stream)),
+        pending_(std::move(pending)) {}
 
   // The caller has no Read() or Write() running any more.
   ~GrpcConsoleRelay() override {
@@ -37,6 +41,7 @@ class GrpcConsoleRelay : public ConsoleRelay {
   }
 
   absl::StatusOr<std::string> Read() override {
+    if (!pending_.empty()) return std::exchange(pending_, "");
     if (ended_) return EndOfStream();
     v1::ConsoleOutput out;
     while (stream_->Read(&out)) {
@@ -82,7 +87,8 @@ class GrpcConsoleRelay : public ConsoleRelay {
   bool finished_ ABSL_GUARDED_BY(write_mu_) = false;
   absl::Mutex mu_;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
-  // The reader's own: whether the stream ended and how.
+  // The reader's own: output not yet returned, whether the stream ended and how.
+  std::string pending_;
   bool ended_ = false;
   absl::Status end_;
 };
@@ -97,14 +103,15 @@ absl::StatusOr<std::unique_ptr<ConsoleRelay>> OpenGrpcConsoleRelay(
   std::unique_ptr<Stream> stream = stub.AttachConsole(ctx.get());
   v1::ConsoleInput first;
   *first.mutable_open() = open;
-  if (!stream->Write(first)) {
+  v1::ConsoleOutput opened;  // empty, or (from an older worker) the guest's first output
+  if (!stream->Write(first) || !stream->Read(&opened)) {
     grpc::Status status = stream->Finish();
     if (status.ok()) status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "closed at once");
     return absl::Status(FromGrpc(status).code(),
                         absl::StrCat("console on worker ", address, ": ", status.error_message()));
   }
-  return std::unique_ptr<ConsoleRelay>(
-      new GrpcConsoleRelay(address, std::move(ctx), std::move(stream)));
+  return std::unique_ptr<ConsoleRelay>(new GrpcConsoleRelay(
+      address, std::move(ctx), std::move(stream), std::move(*opened.mutable_data())));
 }
 
 }  // namespace labrack::controller

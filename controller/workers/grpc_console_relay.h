@@ -14,9 +14,10 @@
 
 namespace labrack::controller {
 
-// Starts the call and sends `open`. Unavailable when the call fails at once (the worker is
-// unreachable); a refusal by the worker is what the relay's first Read() returns. The
-// call, and so the relay, lasts at most `deadline`. `address` only goes into messages.
+// Starts the call, sends `open` and waits for the worker's first answer, which says that
+// the console is open. Unavailable when the call fails at once (the worker is unreachable);
+// the worker's refusal (e.g. NotFound for an unknown node) as it is. The call, and so the
+// relay, lasts at most `deadline`. `address` only goes into messages.
 absl::StatusOr<std::unique_ptr<ConsoleRelay>> OpenGrpcConsoleRelay(
     v1::LabWorker::StubInterface& stub, const std::string& address, const v1::ConsoleOpen& open,
     absl::Duration deadline);

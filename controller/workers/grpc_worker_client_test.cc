@@ -233,6 +233,12 @@ TEST_F(GrpcWorkerClientTest, ConsoleRelaysBytesBothWays) {
   (*relay)->Close();
 }
 
+TEST_F(GrpcWorkerClientTest, AConsoleOfAnUnknownNodeIsRefusedBeforeTheRelayExists) {
+  CreateReady();
+  EXPECT_THAT(client_->AttachConsole(kSandboxId, "nope"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("has no node nope")));
+}
+
 TEST_F(GrpcWorkerClientTest, ConsoleRelaysMoreThanItBuffersInOrder) {
   CreateReady();
   absl::StatusOr<std::unique_ptr<ConsoleRelay>> relay =

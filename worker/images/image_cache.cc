@@ -119,6 +119,13 @@ bool ImageCache::Has(const v1::ImageManifest& manifest) const {
   return true;
 }
 
+bool ImageCache::Holds(const v1::ImageManifest& manifest) const {
+  absl::MutexLock lock(&mu_);
+  auto it = manifests_.find(manifest.name());
+  return it != manifests_.end() &&
+         it->second.SerializeAsString() == manifest.SerializeAsString();
+}
+
 absl::Status ImageCache::Commit(const v1::ImageManifest& manifest, bool replace) {
   std::string bytes;
   manifest.SerializeToString(&bytes);
@@ -285,8 +292,12 @@ absl::Status ImageImport::FinishArtifact(Pending& p) {
                                             ", manifest says ", a.size_bytes(), " bytes with sha256 ",
                                             a.sha256()));
   }
-  chmod(p.tmp_path.c_str(), 0444);
   std::string final_path = cache_->BlobPath(a.sha256());
+  if (fs::exists(final_path)) {
+    std::remove(p.tmp_path.c_str());  // the same bytes are held already: nothing new
+    return absl::OkStatus();
+  }
+  chmod(p.tmp_path.c_str(), 0444);
   if (std::rename(p.tmp_path.c_str(), final_path.c_str()) != 0) {
     return absl::InternalError(absl::StrCat("rename to ", final_path, ": ", strerror(errno)));
   }
@@ -297,15 +308,19 @@ absl::Status ImageImport::FinishArtifact(Pending& p) {
 absl::StatusOr<bool> ImageImport::Finish() {
   for (auto& [file, pending] : pending_) RETURN_IF_ERROR(FinishArtifact(*pending));
   pending_.clear();
-  for (const v1::ImageArtifact& a : manifest_.artifacts()) {
+  for (int i = 0; i < manifest_.artifacts_size(); ++i) {
+    const v1::ImageArtifact& a = manifest_.artifacts(i);
     if (!std::filesystem::exists(cache_->BlobPath(a.sha256()))) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("image ", manifest_.name(), ": artifact ", a.file(), " was never sent"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "manifest.artifacts[", i, "]: ", a.file(), " of image ", manifest_.name(),
+          " is not in the store (no blob with sha256 ", a.sha256(),
+          ") and no bytes of it were sent; send it in chunks with chunk.file \"", a.file(), "\""));
     }
   }
   RETURN_IF_ERROR(cache_->VerifyBackingChain(manifest_));
+  if (cache_->Holds(manifest_)) return already_present_;
   RETURN_IF_ERROR(cache_->Commit(manifest_));
-  return already_present_;
+  return false;
 }
 
 }  // namespace labrack::worker

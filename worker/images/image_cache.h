@@ -87,6 +87,8 @@ class ImageCache {
   friend class ImageImport;
   explicit ImageCache(std::string dir) : dir_(std::move(dir)) {}
   absl::Status LoadManifests();
+  // Whether the cache keeps exactly this manifest under its name.
+  bool Holds(const v1::ImageManifest& manifest) const;
   // Keeps the manifest. With `replace` false, AlreadyExists when the name is taken.
   absl::Status Commit(const v1::ImageManifest& manifest, bool replace = true);
   // Whether the cached disks of `manifest` name each other in their headers exactly as its
@@ -114,7 +116,10 @@ class ImageImport {
   // more bytes than its size.
   absl::Status Write(const std::string& file, absl::string_view data);
   // DataLoss when an artifact's sha256 or size does not match the manifest; nothing is
-  // kept then. Returns whether everything was cached already.
+  // kept then. InvalidArgument naming the file for an artifact that is neither cached nor
+  // was sent. Returns true when nothing new was stored: every artifact was cached already
+  // (bytes sent for one of them are verified, then dropped) and the cache held this very
+  // manifest under its name.
   absl::StatusOr<bool> Finish();
 
  private:

@@ -168,6 +168,46 @@ TEST_F(ImageCacheTest, SecondImportNeedsNoBytes) {
   EXPECT_TRUE(*present);
 }
 
+// Writes every artifact of manifest_ from src_ into `import`, in one chunk each.
+void SendAll(ImageImport& import, const v1::ImageManifest& manifest, const std::string& src) {
+  for (const v1::ImageArtifact& a : manifest.artifacts()) {
+    std::ifstream in(src + "/" + a.file(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_OK(import.Write(a.file(), bytes));
+  }
+}
+
+TEST_F(ImageCacheTest, TheSameBytesSentAgainStoreNothingNewAndSaySo) {
+  ASSERT_OK(cache_->ImportFromFolder(manifest_, src_));
+  auto import = cache_->BeginImport(manifest_);
+  ASSERT_OK(import);
+  ASSERT_NO_FATAL_FAILURE(SendAll(**import, manifest_, src_));
+  EXPECT_THAT((*import)->Finish(), IsOkAndHolds(true));
+  for (auto& e : std::filesystem::directory_iterator(root_ + "/cache/blobs")) {
+    EXPECT_THAT(e.path().string(), Not(HasSubstr(".part-")));
+  }
+}
+
+TEST_F(ImageCacheTest, ANewManifestOnHeldArtifactsIsNotAlreadyPresent) {
+  ASSERT_OK(cache_->ImportFromFolder(manifest_, src_));
+  v1::ImageManifest renamed = manifest_;
+  renamed.set_name("tiny-copy");
+  auto import = cache_->BeginImport(renamed);
+  ASSERT_OK(import);
+  EXPECT_THAT((*import)->Finish(), IsOkAndHolds(false));
+  EXPECT_OK(cache_->Lookup("tiny-copy"));
+}
+
+TEST_F(ImageCacheTest, AnArtifactNeitherHeldNorSentFailsNamingTheFile) {
+  auto import = cache_->BeginImport(manifest_);
+  ASSERT_OK(import);
+  EXPECT_THAT((*import)->Finish(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr(manifest_.artifacts(0).file()),
+                             HasSubstr("is not in the store"))));
+  EXPECT_THAT(cache_->Lookup("tiny"), StatusIs(absl::StatusCode::kNotFound));
+}
+
 TEST_F(ImageCacheTest, ReopenedCacheKnowsItsImages) {
   ASSERT_OK(cache_->ImportFromFolder(manifest_, src_));
   auto reopened = ImageCache::Open(root_ + "/cache");

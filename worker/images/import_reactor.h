@@ -1,6 +1,7 @@
 // The server side of a streamed image import (LabWorker.EnsureImage and
-// LabController.ImportImage): the manifest first, then chunks of each artifact, each
-// verified by ImageCache against its sha256. `Response` is any message with `manifest`
+// LabController.ImportImage): the manifest first (as a proto or as manifest.yaml's text),
+// then chunks of the artifacts the cache lacks, each verified by ImageCache against its
+// sha256. `Response` is any message with `manifest`
 // and `already_present` fields. One reactor per call; gRPC serializes its callbacks.
 // `on_finish`, when given, sees the call's status and answer just before it finishes
 // (the controller records imports in its audit log).
@@ -12,7 +13,10 @@
 #include <functional>
 #include <memory>
 
+#include "absl/strings/str_cat.h"
 #include "common/grpc_util.h"
+#include "common/topology/manifest_yaml.h"
+#include "common/topology/yaml_reader.h"
 #include "labrack/v1/worker.pb.h"
 #include "worker/images/image_cache.h"
 
@@ -37,16 +41,28 @@ class ImportReactor : public grpc::ServerReadReactor<v1::EnsureImageChunk> {
 
  private:
   absl::Status Consume() {
-    if (chunk_.has_manifest()) {
-      if (import_) return absl::InvalidArgumentError("manifest: sent twice");
-      absl::StatusOr<std::unique_ptr<ImageImport>> import = images_->BeginImport(chunk_.manifest());
-      if (!import.ok()) return import.status();
-      import_ = *std::move(import);
-      *resp_->mutable_manifest() = chunk_.manifest();
-      return absl::OkStatus();
+    if (chunk_.has_manifest()) return Begin(chunk_.manifest());
+    if (chunk_.has_manifest_yaml()) {
+      if (chunk_.manifest_yaml().size() > kMaxYamlFileBytes) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("manifest_yaml: at most ", kMaxYamlFileBytes, " bytes"));
+      }
+      absl::StatusOr<v1::ImageManifest> manifest =
+          ParseImageManifestYaml(chunk_.manifest_yaml(), "manifest.yaml");
+      if (!manifest.ok()) return manifest.status();
+      return Begin(*manifest);
     }
     if (!import_) return absl::InvalidArgumentError("manifest: must come before any chunk");
     return import_->Write(chunk_.chunk().file(), chunk_.chunk().data());
+  }
+
+  absl::Status Begin(const v1::ImageManifest& manifest) {
+    if (import_) return absl::InvalidArgumentError("manifest: sent twice");
+    absl::StatusOr<std::unique_ptr<ImageImport>> import = images_->BeginImport(manifest);
+    if (!import.ok()) return import.status();
+    import_ = *std::move(import);
+    *resp_->mutable_manifest() = manifest;
+    return absl::OkStatus();
   }
 
   void Complete() {

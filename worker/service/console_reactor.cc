@@ -109,6 +109,8 @@ class ConsoleReactor : public grpc::ServerBidiReactor<v1::ConsoleInput, v1::Cons
     ASSIGN_OR_RETURN(std::shared_ptr<ConsoleStream> console, Open(open));
     RETURN_IF_ERROR(registry_->Add(console));
     absl::Cleanup unregister = [&] { registry_->Remove(console.get()); };
+    // Keystrokes that arrive meanwhile wait in the opening phase's buffer.
+    if (!SendOpened()) return absl::CancelledError("the client went away");
     {
       absl::MutexLock lock(&mu_);
       if (cancelled_) return absl::CancelledError("the client went away");
@@ -162,13 +164,26 @@ class ConsoleReactor : public grpc::ServerBidiReactor<v1::ConsoleInput, v1::Cons
       size_t n = std::min(data.size(), kMaxOutputChunk);
       out_.set_data(data.data(), n);
       data.remove_prefix(n);
-      writing_ = true;
-      StartWrite(&out_);
-      mu_.Await(absl::Condition(
-          +[](ConsoleReactor* r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(r->mu_) { return !r->writing_; },
-          this));
+      WriteOut();
     }
     return !cancelled_ && !client_gone_;
+  }
+
+  // The first answer, empty: the console is open (a refusal ends the call before it).
+  bool SendOpened() {
+    absl::MutexLock lock(&mu_);
+    if (cancelled_ || client_gone_) return false;
+    out_.clear_data();
+    WriteOut();
+    return !cancelled_ && !client_gone_;
+  }
+
+  void WriteOut() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    writing_ = true;
+    StartWrite(&out_);
+    mu_.Await(absl::Condition(
+        +[](ConsoleReactor* r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(r->mu_) { return !r->writing_; },
+        this));
   }
 
   // The input thread: client keystrokes -> guest. After the client's half-close it closes
