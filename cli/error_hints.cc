@@ -12,6 +12,10 @@ std::string HintFor(const absl::Status& status) {
       return "give a token with --token, LABRACK_TOKEN or ~/.config/labrack/token";
     case absl::StatusCode::kFailedPrecondition:
       if (!absl::StrContains(message, "(ImportImage)")) return "";
+      if (absl::StrContains(message, "link-emulator image")) {
+        return "build and import it with: images/build.sh linkemu && labrackctl image import "
+               "images/out/linkemu/manifest.yaml";
+      }
       return "import an image with: labrackctl image import MANIFEST";
     case absl::StatusCode::kNotFound:
       if (!absl::StrContains(message, "(ApplyTopology)")) return "";

@@ -45,6 +45,11 @@ TEST(ErrorHints, NameTheLabrackctlCommandForWhatTheControllerAsksFor) {
               ::testing::HasSubstr("labrackctl topology apply FILE"));
   EXPECT_THAT(HintFor(absl::UnauthenticatedError("this call needs a token: send ...")),
               ::testing::HasSubstr("--token"));
+  EXPECT_THAT(HintFor(absl::FailedPreconditionError(
+                  "networks[wan].shape: a shaped link needs the link-emulator image 'linkemu' "
+                  "on hosts without netem, and it was never imported; import it first "
+                  "(ImportImage)")),
+              ::testing::HasSubstr("images/build.sh linkemu"));
   EXPECT_EQ(HintFor(absl::NotFoundError("sandbox 1234abcd not found")), "");
   EXPECT_EQ(HintFor(absl::UnauthenticatedError("token 0123 is not valid")), "");
 }

@@ -53,8 +53,8 @@ absl::Status TopologyCatalog::Check(const v1::Topology& topology) const {
     if (!IsShaped(network)) continue;
     return absl::FailedPreconditionError(absl::StrCat(
         "networks[", network.name(), "].shape: a shaped link needs the link-emulator image '",
-        kLinkEmulatorImage, "' (built by images/build.sh ", kLinkEmulatorImage,
-        "), which was never imported; import it first"));
+        kLinkEmulatorImage, "' on hosts without netem, and it was never imported; import it ",
+        "first (ImportImage)"));
   }
   return absl::OkStatus();
 }
