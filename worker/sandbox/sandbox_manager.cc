@@ -324,6 +324,12 @@ absl::StatusOr<v1::SandboxStatus> SandboxManager::ResetSandbox(const std::string
     entry->message.clear();
     entry->started = absl::Now();
     SetMarkers(*entry, spec);
+    // An observation while the old guest still ran (a heartbeat's) may have read its
+    // marker in the old serial log: only the new guest's log counts, which its start
+    // began afresh.
+    for (const NodePlan& n : plan.nodes) {
+      if (fresh(n.node)) entry->ready.erase(n.node);
+    }
   }
   return wait_ready ? WaitReady(*entry) : Observe(*entry);
 }

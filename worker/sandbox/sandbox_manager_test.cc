@@ -116,6 +116,36 @@ TEST_F(SandboxManagerTest, ResetRecreatesVolumesAndRaisesTheGeneration) {
               StatusIs(absl::StatusCode::kAborted));
 }
 
+// Observes the manager's sandboxes (as a heartbeat does) right before each domain is
+// destroyed, while the old guest still runs and its serial log still holds its marker.
+class ObservedBeforeDestroy : public ForwardingHypervisor {
+ public:
+  using ForwardingHypervisor::ForwardingHypervisor;
+  absl::Status DestroyDomain(const std::string& name) override {
+    if (manager != nullptr) manager->ListSandboxes();
+    return ForwardingHypervisor::DestroyDomain(name);
+  }
+  SandboxManager* manager = nullptr;
+};
+
+TEST_F(SandboxManagerTest, AResetNodeIsReadyOnlyOnceItsNewGuestPrintsItsMarker) {
+  ASSERT_OK(manager_->CreateSandbox(Spec(), true));
+  HeldUntilReleased held(&fake_, DomainName(Spec().sandbox_id(), "server"));
+  ObservedBeforeDestroy observed(&held);
+  Restart(&observed);
+  observed.manager = manager_.get();
+  auto st = manager_->ResetSandbox(Spec().sandbox_id(), 2, /*wait_ready=*/false);
+  ASSERT_OK(st);
+  EXPECT_EQ(st->nodes(0).name(), "server");
+  EXPECT_EQ(st->nodes(0).phase(), v1::NODE_PHASE_BOOTING);
+  EXPECT_NE(st->phase(), v1::SANDBOX_PHASE_READY);
+  held.Release();
+  auto ready = manager_->GetSandbox(Spec().sandbox_id());
+  ASSERT_OK(ready);
+  EXPECT_EQ(ready->nodes(0).phase(), v1::NODE_PHASE_READY);
+  observed.manager = nullptr;
+}
+
 TEST_F(SandboxManagerTest, NodeResetRestartsOnlyThatNodeAndSurvivesARestart) {
   ASSERT_OK(manager_->CreateSandbox(Spec(), true));
   auto st = manager_->ResetSandbox(Spec().sandbox_id(), 2, true, {"storage"});
