@@ -62,19 +62,17 @@ absl::Status HostRegistry::Heartbeat(const v1::HeartbeatRequest& request) {
   absl::StatusOr<HostRecord> before = store_->GetHost(request.host_id());
   RETURN_IF_ERROR(
       store_->RecordHeartbeat(request.host_id(), Observed(request.inventory(), now), now));
-  // A worker that left KVM (or probed it) says so here: an event for whoever watches.
-  const std::string& type = request.inventory().domain_type();
-  if (before.ok() && !before->host.domain_type().empty() && !type.empty() &&
-      before->host.domain_type() != type) {
-    RETURN_IF_ERROR(store_
-                        ->AppendEvent(HostEvent(v1::EVENT_KIND_HOST_DOMAIN_TYPE, request.host_id(),
-                                                absl::StrCat("guests now run with ", type,
-                                                             " (was ", before->host.domain_type(),
-                                                             "): ",
-                                                             request.inventory().domain_type_reason())))
-                        .status());
+  // A worker that left KVM says so in its inventory: an event for whoever watches.
+  const v1::Inventory& inv = request.inventory();
+  if (!before.ok() || before->host.domain_type().empty() || inv.domain_type().empty() ||
+      before->host.domain_type() == inv.domain_type()) {
+    return absl::OkStatus();
   }
-  return absl::OkStatus();
+  std::string message = absl::StrCat("guests now run with ", inv.domain_type(), " (was ",
+                                     before->host.domain_type(), "): ", inv.domain_type_reason());
+  return store_
+      ->AppendEvent(HostEvent(v1::EVENT_KIND_HOST_DOMAIN_TYPE, request.host_id(), message))
+      .status();
 }
 
 bool HostRegistry::Healthy(const v1::Host& host) const {
