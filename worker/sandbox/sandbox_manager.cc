@@ -324,12 +324,6 @@ absl::StatusOr<v1::SandboxStatus> SandboxManager::ResetSandbox(const std::string
     entry->message.clear();
     entry->started = absl::Now();
     SetMarkers(*entry, spec);
-    // An observation while the old guest still ran (a heartbeat's) may have read its
-    // marker in the old serial log: only the new guest's log counts, which its start
-    // began afresh.
-    for (const NodePlan& n : plan.nodes) {
-      if (fresh(n.node)) entry->ready.erase(n.node);
-    }
   }
   return wait_ready ? WaitReady(*entry) : Observe(*entry);
 }
@@ -459,7 +453,10 @@ v1::NodeStatus SandboxManager::ObserveNode(Entry& entry, const v1::Node& node) {
       ns.set_message("the guest crashed");
       return ns;
   }
-  if (!entry.ready.contains(node.name())) {
+  // While a reset rebuilds the sandbox, a node being reset may still run its old guest,
+  // whose serial log holds the old marker: only the new guest's log, which its start
+  // begins afresh, counts, once the reset has started every new guest.
+  if (!entry.ready.contains(node.name()) && entry.phase != v1::SANDBOX_PHASE_RESETTING) {
     std::string log = SerialLogPath(SandboxDir(entry.spec.sandbox_id()), node.name());
     if (SerialLogHasMarker(log, entry.markers[node.name()], node.name())) {
       entry.ready.insert(node.name());
