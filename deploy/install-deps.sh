@@ -14,7 +14,9 @@ packages=(
   grpc-proto  # grpc/reflection/v1/reflection.proto (the controller serves reflection v1)
   # hypervisor
   libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils dnsmasq-base
-  iproute2 iptables ebtables
+  iproute2 iptables ebtables nftables
+  # start-libvirt.sh: a subreaper for libvirtd where PID 1 is no init (qemu reaped at once)
+  tini
   # deploy/tls.sh
   openssl
   # labrackctl topology graph --format svg|png
