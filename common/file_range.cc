@@ -1,6 +1,7 @@
 #include "common/file_range.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -27,6 +28,31 @@ absl::StatusOr<std::string> ReadFileRange(const std::string& path, uint64_t offs
   }
   data.resize(got);
   return data;
+}
+
+absl::Status CopyFileContents(const std::string& from, const std::string& to) {
+  auto fail = [](const std::string& what) {
+    int e = errno;
+    std::string text = absl::StrCat(what, ": ", strerror(e));
+    return e == ENOENT ? absl::NotFoundError(text) : absl::InternalError(text);
+  };
+  int in = open(from.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) return fail(absl::StrCat("open ", from));
+  absl::Cleanup close_in = [in] { close(in); };
+  int out = open(to.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+  if (out < 0) return fail(absl::StrCat("open ", to));
+  absl::Cleanup close_out = [out] { close(out); };
+  struct stat st;
+  if (fstat(in, &st) != 0) return fail(absl::StrCat("stat ", from));
+  off_t left = st.st_size;
+  while (left > 0) {
+    ssize_t n = copy_file_range(in, nullptr, out, nullptr, static_cast<size_t>(left), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(absl::StrCat("copy ", from, " to ", to));
+    if (n == 0) return absl::DataLossError(absl::StrCat(from, " ended while it was copied"));
+    left -= n;
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace labrack

@@ -14,6 +14,10 @@ namespace labrack {
 // NotFound when the file does not exist; Internal when it cannot be read.
 absl::StatusOr<std::string> ReadFileRange(const std::string& path, uint64_t offset, size_t max);
 
+// Replaces the bytes of the existing file `to` by those of `from`, copied in the kernel;
+// `to` keeps its owner and mode. NotFound when either is missing.
+absl::Status CopyFileContents(const std::string& from, const std::string& to);
+
 }  // namespace labrack
 
 #endif  // LABRACK_COMMON_FILE_RANGE_H_

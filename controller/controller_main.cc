@@ -41,6 +41,13 @@ int main(int argc, char** argv) {
   app.add_option("--boot-slots", options.worker.boot_slots,
                  "all-in-one: guests that may boot at once (default: from the CPUs)")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--template-dir", options.worker.template_dir,
+                 "all-in-one: folder for node templates (memory states restored instead of booting); "
+                 "empty: none. Experimental: restored guests keep the template's clock");
+  app.add_option("--template-budget", options.worker.template_budget_mib,
+                 "all-in-one: the most MiB the templates may take; 0: no limit")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.add_option("--strategy", strategy, "placement: spread or pack")
       ->check(CLI::IsMember({"spread", "pack"}))
       ->capture_default_str();

@@ -16,6 +16,13 @@ int main(int argc, char** argv) {
   app.add_option("--boot-slots", options.boot_slots,
                  "guests that may boot at once (default: 3 per CPU under emulation, 8 with KVM)")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--template-dir", options.template_dir,
+                 "folder for node templates (memory states restored instead of booting); "
+                 "empty: none. Experimental: restored guests keep the template's clock");
+  app.add_option("--template-budget", options.template_budget_mib,
+                 "the most MiB the templates may take; 0: no limit")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.add_option("--controller", options.controller,
                  "controller address (host:port) to register with; empty: run unregistered");
   app.add_option("--advertise", options.advertise,

@@ -124,6 +124,8 @@ absl::Status WorkerServer::Build(const WorkerOptions& options,
   config.host_has_netem = netem.available;
   config.ready_timeout = options.ready_timeout;
   config.boot_slots = options.boot_slots;
+  config.template_dir = options.template_dir;
+  config.template_budget_bytes = options.template_budget_mib << 20;
   ASSIGN_OR_RETURN(sandboxes_, SandboxManager::Create(hypervisor_.get(), images_.get(), config));
   service_ = std::make_unique<WorkerService>(sandboxes_.get(), images_.get(), hypervisor_.get());
   return absl::OkStatus();

@@ -30,6 +30,12 @@ struct WorkerOptions {
   absl::Duration ready_timeout = absl::Seconds(120);
   // Guests that may boot at once; 0: from the host's CPUs (sandbox/boot_gate.h).
   int boot_slots = 0;
+  // Where templates of booted nodes are kept (sandbox/node_templates.h); empty: none, every
+  // node boots. Experimental: a restored guest keeps the template's clock until the
+  // identity channel is built.
+  std::string template_dir;
+  // The most the templates may take, in MiB; 0: no limit.
+  uint64_t template_budget_mib = 4096;
   // LabController's host:port to register with and send heartbeats to; empty: none.
   std::string controller;
   // host:port where the controller reaches this worker. Empty: "127.0.0.1:<bound port>"

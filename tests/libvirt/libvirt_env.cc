@@ -39,7 +39,8 @@ absl::StatusOr<Resp> Answer(const grpc::Status& status, const Resp& resp) {
 
 }  // namespace
 
-void LibvirtEnv::Start() {
+void LibvirtEnv::Start(bool templates) {
+  templates_ = templates;
   state_dir_ = testing::MakeTempDir("labrack-libvirt");
   host_id_ = absl::StrCat("test-", getpid());
   auto hv = LibvirtHypervisor::Connect("qemu:///system");
@@ -60,6 +61,7 @@ void LibvirtEnv::StartWorker() {
   // The probe's answer on this kind of host is known; tests of the probe live elsewhere.
   options.domain_type = "qemu";
   options.ready_timeout = absl::Seconds(120);
+  if (templates_) options.template_dir = state_dir_ + "/templates";
   auto worker = WorkerServer::Start(options);
   ASSERT_OK(worker);
   worker_ = *std::move(worker);

@@ -19,8 +19,10 @@ namespace labrack::worker {
 
 class LibvirtEnv {
  public:
-  // Fails the current test (fatally) when libvirt or the tiny image is missing.
-  void Start();
+  // Fails the current test (fatally) when libvirt or the tiny image is missing. With
+  // `templates`, the worker keeps node templates under <state>/templates (its folder
+  // goes with the state folder at Stop).
+  void Start(bool templates = false);
   void Stop();
 
   absl::StatusOr<v1::SandboxStatus> Create(const std::string& id, const v1::Topology& topology,
@@ -51,6 +53,7 @@ class LibvirtEnv {
 
   std::string state_dir_;
   std::string host_id_;
+  bool templates_ = false;
   std::unique_ptr<WorkerServer> worker_;
   std::unique_ptr<LibvirtHypervisor> hv_;
   std::unique_ptr<v1::LabWorker::Stub> stub_;

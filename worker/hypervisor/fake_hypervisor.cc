@@ -5,7 +5,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/file_range.h"
 #include "common/names.h"
+#include "common/status_macros.h"
+#include "worker/hypervisor/save_image.h"
+#include "worker/xml/domain_xml.h"
 
 namespace labrack::worker {
 namespace {
@@ -130,6 +134,13 @@ absl::StatusOr<std::string> FakeHypervisor::CreateVolume(const VolumeSpec& spec)
   // A small file where libvirt would put the volume, so that code reading volumes (e.g.
   // evidence) has bytes to read; folders that do not exist are left alone.
   std::ofstream(path, std::ios::trunc) << "fake volume " << spec.name << "\n";
+  if (!spec.content_from.empty()) {
+    if (std::ifstream(spec.content_from).fail()) {
+      pool->second.volumes.erase(spec.name);
+      return absl::NotFoundError(absl::StrCat("open ", spec.content_from, ": no such file"));
+    }
+    CopyFileContents(spec.content_from, path).IgnoreError();  // the pool folder may not exist
+  }
   return path;
 }
 
@@ -256,6 +267,56 @@ absl::StatusOr<std::unique_ptr<ConsoleStream>> FakeHypervisor::OpenConsole(
 
 absl::StatusOr<HostResources> FakeHypervisor::GetHostResources() {
   return HostResources{2, 24 * 1024};
+}
+
+absl::Status FakeHypervisor::SaveDomain(const std::string& name, const std::string& path) {
+  absl::MutexLock lock(&mu_);
+  auto it = domains_.find(name);
+  if (it == domains_.end()) return NoDomain(name);
+  if (it->second.state != DomainState::kRunning) {
+    return absl::FailedPreconditionError(absl::StrCat("domain ", name, " is not running"));
+  }
+  SaveImageHeader header;
+  header.was_running = true;
+  header.domain_xml = BuildDomainXml(it->second.spec);
+  header.cookie = "<cookie/>";
+  RETURN_IF_ERROR(WriteSaveImage(path, header, absl::StrCat("memory of ", name, "\n")));
+  it->second.state = DomainState::kShutoff;
+  return absl::OkStatus();
+}
+
+absl::Status FakeHypervisor::RestoreDomain(const std::string& path) {
+  ASSIGN_OR_RETURN(SaveImageHeader header, ReadSaveImageHeader(path));
+  const std::string& xml = header.domain_xml;
+  size_t begin = xml.find("<name>");
+  size_t end = xml.find("</name>");
+  if (begin == std::string::npos || end == std::string::npos || end < begin) {
+    return absl::InvalidArgumentError(absl::StrCat("restore ", path, ": no domain name in its XML"));
+  }
+  std::string name = xml.substr(begin + 6, end - begin - 6);
+  absl::MutexLock lock(&mu_);
+  auto it = domains_.find(name);
+  if (it == domains_.end()) return NoDomain(name);
+  if (it->second.state != DomainState::kShutoff) {
+    return absl::FailedPreconditionError(absl::StrCat("domain ", name, " is already active"));
+  }
+  it->second.state = DomainState::kRunning;
+  ++restores_[name];
+  if (!it->second.spec.serial_log.empty()) std::ofstream(it->second.spec.serial_log, std::ios::trunc);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> FakeHypervisor::GetDomainDefinition(const std::string& name) {
+  absl::MutexLock lock(&mu_);
+  auto it = domains_.find(name);
+  if (it == domains_.end()) return NoDomain(name);
+  return BuildDomainXml(it->second.spec);
+}
+
+int FakeHypervisor::restores(const std::string& name) const {
+  absl::MutexLock lock(&mu_);
+  auto it = restores_.find(name);
+  return it == restores_.end() ? 0 : it->second;
 }
 
 absl::StatusOr<DomainSpec> FakeHypervisor::DomainDefinition(const std::string& name) const {

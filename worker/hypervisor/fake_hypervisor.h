@@ -42,6 +42,14 @@ class FakeHypervisor : public Hypervisor {
   // A console of a running domain that echoes back every byte written to it.
   absl::StatusOr<std::unique_ptr<ConsoleStream>> OpenConsole(const std::string& name) override;
   absl::StatusOr<HostResources> GetHostResources() override;
+  // A save image in libvirt's format whose memory state is a line naming the domain.
+  absl::Status SaveDomain(const std::string& name, const std::string& path) override;
+  // Runs the domain the image's XML names (<name>), which must be defined and stopped;
+  // the guest prints nothing new, as a restored guest is past its boot.
+  absl::Status RestoreDomain(const std::string& path) override;
+  // "<domain><name>NAME</name>...": the domain's XML as BuildDomainXml makes it.
+  absl::StatusOr<std::string> GetDomainDefinition(const std::string& name) override;
+  absl::StatusOr<std::string> GetVersion() override { return std::string("FAKE 1.0"); }
 
   // Inspection for tests.
   absl::StatusOr<DomainSpec> DomainDefinition(const std::string& name) const;
@@ -54,6 +62,8 @@ class FakeHypervisor : public Hypervisor {
   bool HasBridge(const std::string& bridge) const;
   // How many times StartDomain started a domain of this name, across redefinitions.
   int starts(const std::string& name) const;
+  // How many times RestoreDomain ran a domain of this name.
+  int restores(const std::string& name) const;
 
  private:
   struct Domain {
@@ -75,6 +85,7 @@ class FakeHypervisor : public Hypervisor {
   std::set<std::string> bridges_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Domain> domains_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int> starts_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int> restores_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace labrack::worker

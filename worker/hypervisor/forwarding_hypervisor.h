@@ -62,6 +62,14 @@ class ForwardingHypervisor : public Hypervisor {
   absl::StatusOr<HostResources> GetHostResources() override {
     return target_->GetHostResources();
   }
+  absl::Status SaveDomain(const std::string& name, const std::string& path) override {
+    return target_->SaveDomain(name, path);
+  }
+  absl::Status RestoreDomain(const std::string& path) override { return target_->RestoreDomain(path); }
+  absl::StatusOr<std::string> GetDomainDefinition(const std::string& name) override {
+    return target_->GetDomainDefinition(name);
+  }
+  absl::StatusOr<std::string> GetVersion() override { return target_->GetVersion(); }
   absl::StatusOr<std::unique_ptr<ConsoleStream>> OpenConsole(const std::string& name) override {
     return target_->OpenConsole(name);
   }

@@ -81,6 +81,19 @@ class Hypervisor {
   // CPUs and memory of the host.
   virtual absl::StatusOr<HostResources> GetHostResources() = 0;
 
+  // Memory states (templates; save_image.h). Saves a running domain's memory state to
+  // `path` as a libvirt save image and stops it; it stays defined.
+  virtual absl::Status SaveDomain(const std::string& name, const std::string& path) = 0;
+  // Runs a defined, stopped domain from a save image whose XML is that domain's
+  // definition (GetDomainDefinition): the guest goes on from where it was saved.
+  virtual absl::Status RestoreDomain(const std::string& path) = 0;
+  // A domain's persistent definition as the hypervisor holds it (with its UUID and the
+  // device addresses it assigned), the XML a save image must carry to restore into it.
+  virtual absl::StatusOr<std::string> GetDomainDefinition(const std::string& name) = 0;
+  // The hypervisor and its version (e.g. "QEMU 7.2.0"): a memory state restores only
+  // into the version that saved it.
+  virtual absl::StatusOr<std::string> GetVersion() = 0;
+
   // Attaches to a running domain's serial console (taking it over from any other client).
   virtual absl::StatusOr<std::unique_ptr<ConsoleStream>> OpenConsole(
       const std::string& name) = 0;

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "pugixml.hpp"
+#include "common/file_range.h"
 #include "common/names.h"
 #include "common/status_macros.h"
 #include "worker/hypervisor/bridge_isolation.h"
@@ -211,6 +212,13 @@ absl::StatusOr<std::string> LibvirtHypervisor::CreateVolume(const VolumeSpec& sp
   }
   CString path(virStorageVolGetPath(vol.get()));
   if (!path) return LastLibvirtError(absl::StrCat("path of volume ", spec.name));
+  if (!spec.content_from.empty()) {
+    absl::Status copied = CopyFileContents(spec.content_from, path.get());
+    if (!copied.ok()) {
+      virStorageVolDelete(vol.get(), 0);
+      return copied;
+    }
+  }
   return std::string(path.get());
 }
 
@@ -511,6 +519,45 @@ absl::StatusOr<HostResources> LibvirtHypervisor::GetHostResources() {
   virNodeInfo info;
   if (virNodeGetInfo(conn(), &info) < 0) return LastLibvirtError("read host resources");
   return HostResources{info.cpus, info.memory / 1024};
+}
+
+absl::Status LibvirtHypervisor::SaveDomain(const std::string& name, const std::string& path) {
+  CallSlot slot(this);
+  RETURN_IF_ERROR(slot.status());
+  ASSIGN_OR_RETURN(DomainHandle dom, LookupDomain(name));
+  if (virDomainSaveFlags(dom.get(), path.c_str(), nullptr, VIR_DOMAIN_SAVE_RUNNING) < 0) {
+    return LastLibvirtError(absl::StrCat("save the memory state of domain ", name));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LibvirtHypervisor::RestoreDomain(const std::string& path) {
+  CallSlot slot(this);
+  RETURN_IF_ERROR(slot.status());
+  if (virDomainRestoreFlags(conn(), path.c_str(), nullptr, VIR_DOMAIN_SAVE_RUNNING) < 0) {
+    return LastLibvirtError(absl::StrCat("restore a domain from ", path));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> LibvirtHypervisor::GetDomainDefinition(const std::string& name) {
+  CallSlot slot(this);
+  RETURN_IF_ERROR(slot.status());
+  ASSIGN_OR_RETURN(DomainHandle dom, LookupDomain(name));
+  CString xml(virDomainGetXMLDesc(dom.get(), VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE));
+  if (!xml) return LastLibvirtError(absl::StrCat("describe the definition of domain ", name));
+  return std::string(xml.get());
+}
+
+absl::StatusOr<std::string> LibvirtHypervisor::GetVersion() {
+  CallSlot slot(this);
+  RETURN_IF_ERROR(slot.status());
+  const char* type = virConnectGetType(conn());
+  unsigned long version = 0;
+  if (type == nullptr || virConnectGetVersion(conn(), &version) < 0) {
+    return LastLibvirtError("read the hypervisor's version");
+  }
+  return absl::StrCat(type, " ", version / 1000000, ".", version / 1000 % 1000, ".", version % 1000);
 }
 
 absl::StatusOr<bool> LibvirtHypervisor::KvmAdvertised() {

@@ -40,6 +40,10 @@ class LibvirtHypervisor : public Hypervisor {
   absl::StatusOr<std::vector<DomainInfo>> ListDomains(const std::string& host_id) override;
   absl::StatusOr<DomainInfo> GetDomain(const std::string& name) override;
   absl::StatusOr<std::unique_ptr<ConsoleStream>> OpenConsole(const std::string& name) override;
+  absl::Status SaveDomain(const std::string& name, const std::string& path) override;
+  absl::Status RestoreDomain(const std::string& path) override;
+  absl::StatusOr<std::string> GetDomainDefinition(const std::string& name) override;
+  absl::StatusOr<std::string> GetVersion() override;
   absl::StatusOr<HostResources> GetHostResources() override;
 
   // Whether the host's hypervisor offers domain type kvm at all (the capability, not

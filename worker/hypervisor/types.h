@@ -44,6 +44,10 @@ struct VolumeSpec {
   // Empty: a blank sparse volume. Else a qcow2 overlay on this read-only file.
   std::string backing_path;
   DiskFormat backing_format = DiskFormat::kQcow2;
+  // Empty: the volume is made as above. Else its bytes are then replaced by this file's: a
+  // frozen copy of a volume made by the same spec (a template's), so that the new volume
+  // is that volume as it was.
+  std::string content_from = "";
 };
 
 // One level of a disk's backing chain.

@@ -11,13 +11,13 @@
 #include "common/topology/topology_validate.h"
 #include "worker/sandbox/link_emulation.h"
 #include "worker/sandbox/serial_log.h"
+#include "spdlog/spdlog.h"
 
 namespace labrack::worker {
 namespace fs = std::filesystem;
 
 namespace {
 
-constexpr char kDefaultMarker[] = "LABRACK-READY";
 constexpr absl::Duration kReadyPoll = absl::Milliseconds(100);
 
 // Creates an object, replacing a leftover of the same name (from a crash mid-create).
@@ -56,6 +56,12 @@ absl::StatusOr<std::unique_ptr<SandboxManager>> SandboxManager::Create(Hyperviso
     if (ec) return absl::InternalError(absl::StrCat("create ", dir, ": ", ec.message()));
     fs::permissions(dir, fs::perms(0755), ec);
   }
+  if (!m->config_.template_dir.empty()) {
+    ASSIGN_OR_RETURN(m->template_store_, TemplateStore::Open(m->config_.template_dir,
+                                                             m->config_.template_budget_bytes));
+    ASSIGN_OR_RETURN(std::string version, hypervisor->GetVersion());
+    m->templates_ = std::make_unique<NodeTemplates>(hypervisor, m->template_store_.get(), version);
+  }
   RETURN_IF_ERROR(m->TakePool());
   RETURN_IF_ERROR(m->Recover());
   return m;
@@ -75,6 +81,7 @@ PlanContext SandboxManager::ContextFor(const std::string& sandbox_id) const {
   ctx.sandbox_dir = SandboxDir(sandbox_id);
   ctx.domain_type = config_.domain_type->type();
   ctx.host_has_netem = config_.host_has_netem;
+  ctx.templates = templates_ != nullptr;
   ctx.resolve_image = [this](const std::string& name) { return images_->Lookup(name); };
   return ctx;
 }
@@ -100,7 +107,7 @@ void SandboxManager::SetMarkers(Entry& entry, const v1::SandboxSpec& spec) {
   for (const v1::Node& node : nodes) {
     absl::StatusOr<CachedImage> image = images_->Lookup(node.image());
     std::string marker = image.ok() ? image->manifest.readiness().serial_marker() : "";
-    entry.markers[node.name()] = marker.empty() ? kDefaultMarker : marker;
+    entry.markers[node.name()] = marker.empty() ? kDefaultReadyMarker : marker;
   }
 }
 
@@ -168,12 +175,13 @@ absl::StatusOr<v1::SandboxStatus> SandboxManager::CreateSandbox(const v1::Sandbo
             destroyed ? "destroyed" : v1::SandboxPhase_Name(entry->phase), " while it waited to boot"));
       }
     }
-    absl::Status built = Build(plan);
+    const std::string& topology = spec.topology().name();
+    absl::Status built = Build(plan, topology);
     if (!built.ok() && RetryWithoutKvm(plan, built)) {
       bool existed = false;
       RemoveObjects(spec.sandbox_id(), &existed).IgnoreError();
       absl::StatusOr<SandboxPlan> emulated = PlanSandbox(spec, ContextFor(spec.sandbox_id()));
-      built = emulated.ok() ? Build(*emulated) : emulated.status();
+      built = emulated.ok() ? Build(*emulated, topology) : emulated.status();
     }
     if (!built.ok()) {
       bool existed = false;
@@ -223,7 +231,7 @@ void SandboxManager::ReleaseBootSlots(Entry& entry) {
   entry.boot_slots = 0;
 }
 
-absl::Status SandboxManager::Build(const SandboxPlan& plan) {
+absl::Status SandboxManager::Build(const SandboxPlan& plan, const std::string& topology) {
   if (plan.nodes.empty()) return absl::OkStatus();
   std::error_code ec;
   std::string dir = fs::path(plan.nodes.front().domain.serial_log).parent_path();
@@ -233,16 +241,58 @@ absl::Status SandboxManager::Build(const SandboxPlan& plan) {
     RETURN_IF_ERROR(CreateReplacing([&] { return hv_->CreateNetwork(net); },
                                     [&] { return hv_->DestroyNetwork(net.name); }));
   }
-  return RunInParallel(plan.nodes.size(), [&](int i) { return BuildNode(plan.nodes[i]); });
+  return RunInParallel(plan.nodes.size(),
+                       [&](int i) { return BuildNode(plan.nodes[i], topology); });
 }
 
-absl::Status SandboxManager::BuildNode(const NodePlan& node) {
+absl::Status SandboxManager::BuildNode(const NodePlan& node, const std::string& topology) {
+  std::error_code ec;
+  fs::remove(RestoredStampPath(node.domain.serial_log), ec);
+  const bool templated = templates_ != nullptr && node.templatable;
+  if (templated && RestoreNode(node)) return ShapeTaps(node);
   for (const VolumeSpec& vol : node.volumes) {
     RETURN_IF_ERROR(CreateReplacing([&] { return hv_->CreateVolume(vol).status(); },
                                     [&] { return hv_->DeleteVolume(vol.pool, vol.name); }));
   }
   RETURN_IF_ERROR(hv_->DefineDomain(node.domain));
   RETURN_IF_ERROR(hv_->StartDomain(node.domain.name));
+  if (templated) CaptureNode(node, topology);
+  return ShapeTaps(node);
+}
+
+bool SandboxManager::RestoreNode(const NodePlan& node) {
+  absl::Status s = templates_->Restore(node);
+  if (s.ok()) return true;
+  if (absl::IsNotFound(s)) return false;  // no template yet: nothing was made
+  templates_->CountFallback();
+  spdlog::warn("templates: node {} boots instead of restoring: {}; its template is dropped",
+               node.domain.name, std::string(s.message()));
+  // The boot makes a new one.
+  templates_->store()->Remove(templates_->KeyFor(node)).IgnoreError();
+  hv_->DestroyDomain(node.domain.name).IgnoreError();
+  for (const VolumeSpec& vol : node.volumes) hv_->DeleteVolume(vol.pool, vol.name).IgnoreError();
+  return false;
+}
+
+void SandboxManager::CaptureNode(const NodePlan& node, const std::string& topology) {
+  const absl::Time deadline = absl::Now() + config_.ready_timeout;
+  while (!SerialLogHasMarker(node.domain.serial_log, node.marker, node.node)) {
+    absl::StatusOr<DomainInfo> info = hv_->GetDomain(node.domain.name);
+    // Not up in time, or not running: readiness says so; no template of it.
+    if (absl::Now() >= deadline || !info.ok() || info->state != DomainState::kRunning) return;
+    absl::SleepFor(kReadyPoll);
+  }
+  absl::Status s = templates_->Capture(node, topology);
+  if (s.ok()) return;
+  spdlog::warn("templates: node {} could not be made a template: {}", node.domain.name, std::string(s.message()));
+  // Saved but not restored: boot it again on its disks.
+  if (absl::StatusOr<DomainInfo> info = hv_->GetDomain(node.domain.name);
+      info.ok() && info->state == DomainState::kShutoff) {
+    hv_->StartDomain(node.domain.name).IgnoreError();
+  }
+}
+
+absl::Status SandboxManager::ShapeTaps(const NodePlan& node) {
   // The tap exists once the domain runs, and goes with it: shape it after every start.
   for (const DomainNic& nic : node.domain.nics) {
     if (nic.host_netem.empty()) continue;
@@ -307,10 +357,10 @@ absl::StatusOr<v1::SandboxStatus> SandboxManager::ResetSandbox(const std::string
       if (fresh(n.node)) entry->ready.erase(n.node);
     }
   }
-  absl::Status s = Rebuild(plan, fresh);
+  absl::Status s = Rebuild(plan, spec.topology().name(), fresh);
   if (!s.ok() && RetryWithoutKvm(plan, s)) {
     absl::StatusOr<SandboxPlan> emulated = PlanSandbox(spec, ContextFor(sandbox_id));
-    s = emulated.ok() ? Rebuild(*emulated, fresh) : emulated.status();
+    s = emulated.ok() ? Rebuild(*emulated, spec.topology().name(), fresh) : emulated.status();
   }
   {
     absl::MutexLock lock(&entry->mu);
@@ -331,7 +381,7 @@ absl::StatusOr<v1::SandboxStatus> SandboxManager::ResetSandbox(const std::string
 // Stops each node that `fresh` names, swaps its volumes for fresh ones and starts it again:
 // the cost is a few libvirt calls per node whatever the size of the image. The other nodes
 // keep running with their disks; only their tags move to the plan's generation.
-absl::Status SandboxManager::Rebuild(const SandboxPlan& plan,
+absl::Status SandboxManager::Rebuild(const SandboxPlan& plan, const std::string& topology,
                                      const std::function<bool(const std::string&)>& fresh) {
   return RunInParallel(plan.nodes.size(), [&](int i) -> absl::Status {
     const NodePlan& node = plan.nodes[i];
@@ -341,7 +391,7 @@ absl::Status SandboxManager::Rebuild(const SandboxPlan& plan,
     for (const VolumeSpec& vol : node.volumes) {
       RETURN_IF_ERROR(hv_->DeleteVolume(vol.pool, vol.name));
     }
-    return BuildNode(node);
+    return BuildNode(node, topology);
   });
 }
 
@@ -458,7 +508,8 @@ v1::NodeStatus SandboxManager::ObserveNode(Entry& entry, const v1::Node& node) {
   // begins afresh, counts, once the reset has started every new guest.
   if (!entry.ready.contains(node.name()) && entry.phase != v1::SANDBOX_PHASE_RESETTING) {
     std::string log = SerialLogPath(SandboxDir(entry.spec.sandbox_id()), node.name());
-    if (SerialLogHasMarker(log, entry.markers[node.name()], node.name())) {
+    if (SerialLogHasMarker(log, entry.markers[node.name()], node.name()) ||
+        fs::exists(RestoredStampPath(log))) {
       entry.ready.insert(node.name());
     }
   }

@@ -25,6 +25,7 @@
 #include "worker/images/image_cache.h"
 #include "worker/sandbox/boot_gate.h"
 #include "worker/sandbox/domain_type_choice.h"
+#include "worker/sandbox/node_templates.h"
 #include "worker/sandbox/sandbox_plan.h"
 
 namespace labrack::worker {
@@ -50,6 +51,10 @@ struct WorkerConfig {
       shape_host_tap = ShapeHostTap;
   // How often AdoptStrays looks at libvirt again.
   absl::Duration adopt_interval = absl::Seconds(10);
+  // Where the host's templates live (node_templates.h); empty: none, every node boots.
+  std::string template_dir = "";
+  // The most bytes they may take (least recently used evicted first); 0: no limit.
+  uint64_t template_budget_bytes = 0;
 };
 
 class SandboxManager {
@@ -123,6 +128,8 @@ class SandboxManager {
 
   v1::Capacity Allocated();
   const WorkerConfig& config() const { return config_; }
+  // The host's templates; null when config.template_dir is empty.
+  NodeTemplates* templates() const { return templates_.get(); }
   std::string pool_name() const;
 
  private:
@@ -176,9 +183,16 @@ class SandboxManager {
   // FailedPrecondition naming --host-id when something is (sandbox_recovery.cc).
   absl::Status TakePool();
 
-  absl::Status Build(const SandboxPlan& plan);
-  absl::Status BuildNode(const NodePlan& node);
-  absl::Status Rebuild(const SandboxPlan& plan,
+  absl::Status Build(const SandboxPlan& plan, const std::string& topology);
+  absl::Status BuildNode(const NodePlan& node, const std::string& topology);
+  // Restores `node` from its template; false (nothing left made) when there is none or
+  // the restore failed, which is logged and counted.
+  bool RestoreNode(const NodePlan& node);
+  // Waits for the booted `node`'s marker and makes it its host's template.
+  void CaptureNode(const NodePlan& node, const std::string& topology);
+  // Puts netem on the node's shaped taps, which exist once its domain runs.
+  absl::Status ShapeTaps(const NodePlan& node);
+  absl::Status Rebuild(const SandboxPlan& plan, const std::string& topology,
                        const std::function<bool(const std::string&)>& fresh);
   absl::Status RemoveObjects(const std::string& sandbox_id, bool* existed);
   // The spec of a READY sandbox at `generation`; codes as CaptureSandbox.
@@ -202,6 +216,8 @@ class SandboxManager {
   Hypervisor* const hv_;
   ImageCache* const images_;
   const WorkerConfig config_;
+  std::unique_ptr<TemplateStore> template_store_;
+  std::unique_ptr<NodeTemplates> templates_;
   BootGate boots_;
   absl::Mutex adopt_mu_;
   absl::Time last_adopt_ ABSL_GUARDED_BY(adopt_mu_) = absl::InfinitePast();

@@ -99,7 +99,7 @@ absl::StatusOr<NodePlan> PlanNode(const v1::SandboxSpec& spec, const v1::Node& n
     const v1::Nic& nic = node.nics(i);
     DomainNic dn;
     dn.network = NetworkName(spec.sandbox_id(), nic.network());
-    dn.mac = NicMac(spec.sandbox_id(), node.name(), i);
+    dn.mac = NicMac(node.name(), i);
     if (!nic.address().empty()) {
       ip_args.push_back(absl::StrCat(dn.mac, "=", nic.address()));
       plan.addresses.push_back(nic.address());
@@ -110,9 +110,13 @@ absl::StatusOr<NodePlan> PlanNode(const v1::SandboxSpec& spec, const v1::Node& n
   }
   d.cmdline = absl::StrCat(image.manifest.cmdline(), " labrack.node=", node.name());
   if (!ip_args.empty()) absl::StrAppend(&d.cmdline, " labrack.ip=", absl::StrJoin(ip_args, ","));
-  if (!spec.console_password_hash().empty()) {
+  plan.templatable = ctx.templates && !image.kernel_path.empty();
+  if (!spec.console_password_hash().empty() && !plan.templatable) {
     absl::StrAppend(&d.cmdline, " labrack.password_hash=", spec.console_password_hash());
   }
+  plan.marker = image.manifest.readiness().serial_marker();
+  if (plan.marker.empty()) plan.marker = kDefaultReadyMarker;
+  plan.image = absl::StrCat(image.manifest.name(), "@", image.manifest.version());
   return plan;
 }
 
@@ -159,10 +163,10 @@ absl::Status SplitLink(const v1::SandboxSpec& spec, const EmulatedLink& link, in
 
 }  // namespace
 
-std::string NicMac(const std::string& sandbox_id, const std::string& node, int index) {
+std::string NicMac(const std::string& node, int index) {
   // FNV-1a: unlike absl::Hash it is not salted per process, so MACs survive restarts.
   uint64_t h = 1469598103934665603ULL;
-  for (char c : absl::StrCat(sandbox_id, "/", node, "/", index)) {
+  for (char c : absl::StrCat(node, "/", index)) {
     h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
   }
   return absl::StrFormat("52:54:00:%02x:%02x:%02x", (h >> 16) & 0xff, (h >> 8) & 0xff, h & 0xff);
@@ -225,8 +229,8 @@ absl::StatusOr<SandboxPlan> PlanSandbox(const v1::SandboxSpec& input, const Plan
   for (const NodePlan& np : plan.nodes) {
     for (const DomainNic& nic : np.domain.nics) {
       if (!macs.insert(nic.mac).second) {
-        return absl::InternalError(absl::StrCat("MAC collision ", nic.mac, " in sandbox ",
-                                                spec.sandbox_id(), "; rename a node"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "topology.nodes: two NICs would share MAC ", nic.mac, "; rename one of the nodes"));
       }
     }
   }

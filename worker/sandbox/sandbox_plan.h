@@ -15,6 +15,9 @@
 
 namespace labrack::worker {
 
+// What a guest prints once it is up when its image names no marker of its own.
+inline constexpr char kDefaultReadyMarker[] = "LABRACK-READY";
+
 struct PlanContext {
   std::string host_id;
   std::string pool;         // storage pool name
@@ -24,6 +27,10 @@ struct PlanContext {
   // Whether the host kernel has netem. Without it, links that ask for latency or loss get
   // a hidden emulator guest (see link_emulation.h).
   bool host_has_netem = false;
+  // Whether nodes may be built from templates (node_templates.h). Their kernel command line
+  // then carries nothing of the sandbox's own (no console password), as their memory
+  // state may restore into another sandbox.
+  bool templates = false;
   // Resolves an image name to its cached artifacts.
   std::function<absl::StatusOr<CachedImage>(const std::string&)> resolve_image;
 };
@@ -34,6 +41,13 @@ struct NodePlan {
   // The node's volumes: its root overlay first, then one per blank disk.
   std::vector<VolumeSpec> volumes;
   std::vector<std::string> addresses;
+  // What the guest prints on its serial console once it is up.
+  std::string marker;
+  // Its image as "name@version".
+  std::string image;
+  // Whether it may be restored from a template, and be made one (PlanContext::templates
+  // and a directly booted kernel).
+  bool templatable = false;
 };
 
 struct SandboxPlan {
@@ -49,9 +63,12 @@ absl::StatusOr<SandboxPlan> PlanSandbox(const v1::SandboxSpec& spec, const PlanC
 // Validates everything a worker needs from a spec before it touches anything.
 absl::Status ValidateSandboxSpec(const v1::SandboxSpec& spec);
 
-// The MAC of a node's nth NIC: 52:54:00 and three bytes of a hash of the sandbox id, node
-// and index. Stable across resets, so guests keep their interface names and addresses.
-std::string NicMac(const std::string& sandbox_id, const std::string& node, int index);
+// The MAC of a node's nth NIC: 52:54:00 and three bytes of a hash of the node's name and
+// the index. Stable across resets, so guests keep their interface names and addresses, and
+// the same in every sandbox, so that a node's memory state (a template: its kernel holds
+// the MAC) restores into any sandbox. Sandboxes never share a link layer (each has its own
+// bridges), so equal MACs in two sandboxes meet nowhere.
+std::string NicMac(const std::string& node, int index);
 
 // Volume file names: lr-<sandbox8>-<node>-root.qcow2 and lr-<sandbox8>-<node>-disk-<name>.qcow2.
 std::string RootVolumeName(const std::string& sandbox_id, const std::string& node);
