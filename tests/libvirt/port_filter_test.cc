@@ -3,8 +3,11 @@
 // and address by it and by no nwfilter state in libvirtd, so a libvirtd killed with
 // SIGKILL changes nothing (under nwfilter it left ebtables chains behind, and the next
 // start of a guest on the same tap failed with "Chain already exists").
+#include <fcntl.h>
 #include <signal.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include "absl/cleanup/cleanup.h"
@@ -63,8 +66,23 @@ std::string NwfilterState() {
   return out;
 }
 
+// Marks every descriptor above stderr close-on-exec. The test runs under
+// `flock /tmp/labrack-libvirt-tests.lock`, whose descriptor it inherits; a libvirtd started
+// from here would inherit it too and hold the lock for as long as it runs.
+void KeepDescriptorsFromChildren() {
+  std::error_code ec;
+  std::vector<int> fds;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
+    fds.push_back(std::atoi(e.path().filename().c_str()));
+  }
+  for (int fd : fds) {
+    if (fd > 2) fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
+  }
+}
+
 // Kills libvirtd with SIGKILL and starts it again as the deploy script does.
 void KillAndRestartLibvirtd() {
+  KeepDescriptorsFromChildren();
   int pid = 0;
   std::ifstream("/run/libvirtd.pid") >> pid;
   ASSERT_GT(pid, 1);
