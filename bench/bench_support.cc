@@ -154,6 +154,11 @@ std::vector<std::string> HostSweep::Leftovers() {
   if (auto volumes = hv_->ListVolumes(pool()); volumes.ok()) {
     for (const worker::VolumeInfo& v : *volumes) left.push_back("volume " + v.name);
   }
+  if (auto filters = hv_->ListPortFilters(); filters.ok()) {
+    for (const worker::PortFilterInfo& f : *filters) {
+      if (f.host_id == host_id_) left.push_back("port filter lr-" + f.sandbox8);
+    }
+  }
   return left;
 }
 
@@ -168,6 +173,11 @@ void HostSweep::Sweep() {
   }
   if (auto volumes = hv_->ListVolumes(pool()); volumes.ok()) {
     for (const worker::VolumeInfo& v : *volumes) hv_->DeleteVolume(pool(), v.name).IgnoreError();
+  }
+  if (auto filters = hv_->ListPortFilters(); filters.ok()) {
+    for (const worker::PortFilterInfo& f : *filters) {
+      if (f.host_id == host_id_) hv_->RemovePortFilter(f.sandbox_id).IgnoreError();
+    }
   }
   absl::Status removed = hv_->RemovePool(pool());
   if (!removed.ok()) spdlog::warn("pool {}: {}", pool(), removed.ToString());

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -11,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/bearer_channel.h"
@@ -27,6 +30,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr absl::Duration kStartTimeout = absl::Seconds(30);
+// How Leftovers names a port filter: this, then the sandbox id it is stamped with.
+constexpr char kPortFilterPrefix[] = "nft port filter of sandbox ";
 
 std::string Env(const char* name) {
   const char* v = getenv(name);
@@ -295,6 +300,16 @@ std::vector<std::string> Cluster::Leftovers() {
     const std::string name = e.path().filename().string();
     if (IsBridgeName(name) && !backed.contains(name)) left.push_back(name);
   }
+  // Port filters (the host's nftables tables) stamped with one of the cluster's host ids.
+  if (auto filters = hv_->ListPortFilters(); filters.ok()) {
+    for (const worker::PortFilterInfo& f : *filters) {
+      if (std::find(host_ids_.begin(), host_ids_.end(), f.host_id) != host_ids_.end()) {
+        left.push_back(absl::StrCat(kPortFilterPrefix, f.sandbox_id));
+      }
+    }
+  } else {
+    left.push_back(absl::StrCat("port filters unreadable: ", filters.status().ToString()));
+  }
   return left;
 }
 
@@ -328,6 +343,9 @@ void Cluster::Stop() {
       hv_->DestroyDomain(name).IgnoreError();
       hv_->DestroyNetwork(name).IgnoreError();
       if (IsBridgeName(name)) hv_->RemoveBridge(name).IgnoreError();
+      if (absl::StartsWith(name, kPortFilterPrefix)) {
+        hv_->RemovePortFilter(name.substr(strlen(kPortFilterPrefix))).IgnoreError();
+      }
     }
     for (const std::string& id : host_ids_) hv_->RemovePool(absl::StrCat("labrack-", id)).IgnoreError();
   }

@@ -80,7 +80,8 @@ class Cluster {
   std::string address() const;
   // The admin token the controller's first start wrote; labrackctl and stub() use it.
   const std::string& admin_token() const { return admin_token_; }
-  // Objects of this cluster's hosts present in libvirt, on links or on disk.
+  // Objects of this cluster's hosts present in libvirt, on links, in the host's nftables (port
+  // filters) or on disk.
   std::vector<std::string> Leftovers();
   // The last lines of every process log, for failure messages.
   std::string LogTails();

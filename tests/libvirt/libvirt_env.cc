@@ -97,6 +97,11 @@ void LibvirtEnv::Stop() {
       hv_->DestroyDomain(name).IgnoreError();
       hv_->DestroyNetwork(name).IgnoreError();
     }
+    if (auto filters = hv_->ListPortFilters(); filters.ok()) {
+      for (const PortFilterInfo& f : *filters) {
+        if (f.host_id == host_id_) hv_->RemovePortFilter(f.sandbox_id).IgnoreError();
+      }
+    }
   }
   std::error_code ec;
   fs::remove_all(state_dir_, ec);
@@ -112,6 +117,14 @@ std::vector<std::string> LibvirtEnv::Leftovers() {
       left.push_back(n.name);
       if (fs::exists(absl::StrCat("/sys/class/net/", n.bridge))) left.push_back(n.bridge);
     }
+  }
+  // Port filters are the host's nftables tables, stamped with the worker's host id.
+  if (auto filters = hv_->ListPortFilters(); filters.ok()) {
+    for (const PortFilterInfo& f : *filters) {
+      if (f.host_id == host_id_) left.push_back(absl::StrCat("nft table bridge lr-", f.sandbox8));
+    }
+  } else {
+    left.push_back(absl::StrCat("port filters unreadable: ", filters.status().ToString()));
   }
   std::error_code ec;
   for (const char* dir : {"volumes", "sandboxes"}) {

@@ -38,8 +38,8 @@ class LibvirtEnv {
   // Stops the worker process's server and starts a new one on the same state and host id.
   void RestartWorker();
 
-  // Names of this worker's objects still present: domains, networks, bridges, volume files,
-  // sandbox folders. Empty when clean.
+  // Names of this worker's objects still present: domains, networks, bridges, port filters
+  // (nftables tables), volume files, sandbox folders. Empty when clean.
   std::vector<std::string> Leftovers();
 
   WorkerServer* worker() { return worker_.get(); }

@@ -3,11 +3,14 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+#include <initializer_list>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -19,13 +22,42 @@ namespace labrack::worker {
 namespace {
 
 constexpr size_t kMaxStderr = 2048;
+constexpr size_t kMaxStdout = 4 << 20;
 
-// Appends what the pipe holds now (it is non-blocking) to `out`, up to kMaxStderr.
-void Drain(int fd, std::string& out) {
-  char buf[512];
+// Appends what the pipe holds now (it is non-blocking) to `out`, up to `max`.
+void Drain(int fd, std::string& out, size_t max = kMaxStderr) {
+  if (fd < 0) return;
+  char buf[4096];
   ssize_t n;
   while ((n = read(fd, buf, sizeof buf)) > 0) {
-    if (out.size() < kMaxStderr) out.append(buf, std::min<size_t>(n, kMaxStderr - out.size()));
+    if (out.size() < max) out.append(buf, std::min<size_t>(n, max - out.size()));
+  }
+}
+
+// A file (in memory, never on disk) holding `input`, read from its start; -1 on failure.
+// A file rather than a pipe: the child may read it at its pace, and a child that stops
+// reading early cannot make a write raise SIGPIPE.
+int InputFile(absl::string_view input) {
+  int fd = memfd_create("labrack-host-command-input", MFD_CLOEXEC);
+  if (fd < 0) return -1;
+  while (!input.empty()) {
+    ssize_t n = write(fd, input.data(), input.size());
+    if (n <= 0) {
+      close(fd);
+      return -1;
+    }
+    input.remove_prefix(n);
+  }
+  if (lseek(fd, 0, SEEK_SET) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+void CloseAll(std::initializer_list<int> fds) {
+  for (int fd : fds) {
+    if (fd >= 0) close(fd);
   }
 }
 
@@ -47,11 +79,26 @@ DefaultSignalsForChild::DefaultSignalsForChild() {
 DefaultSignalsForChild::~DefaultSignalsForChild() { posix_spawnattr_destroy(&attr_); }
 
 absl::Status RunHostCommand(const std::vector<std::string>& args, absl::Duration timeout) {
+  return RunHostCommandWithIo(args, "", timeout).status();
+}
+
+absl::StatusOr<std::string> RunHostCommandWithIo(const std::vector<std::string>& args,
+                                                 absl::string_view input, absl::Duration timeout) {
   if (args.empty()) return absl::InvalidArgumentError("RunHostCommand: empty command");
   const std::string line = absl::StrJoin(args, " ");
-  int err[2];
-  if (pipe2(err, O_CLOEXEC | O_NONBLOCK) != 0) {
+  // Only our ends are non-blocking: a child's write to a full pipe must wait, not fail.
+  int err[2], out[2];
+  if (pipe2(err, O_CLOEXEC) != 0) return absl::InternalError(absl::StrCat("pipe for `", line, "`"));
+  if (pipe2(out, O_CLOEXEC) != 0) {
+    CloseAll({err[0], err[1]});
     return absl::InternalError(absl::StrCat("pipe for `", line, "`"));
+  }
+  fcntl(err[0], F_SETFL, O_NONBLOCK);
+  fcntl(out[0], F_SETFL, O_NONBLOCK);
+  const int in = input.empty() ? -1 : InputFile(input);
+  if (!input.empty() && in < 0) {
+    CloseAll({err[0], err[1], out[0], out[1]});
+    return absl::InternalError(absl::StrCat("input file for `", line, "`: ", strerror(errno)));
   }
   std::vector<std::string> copy = args;
   std::vector<char*> argv;
@@ -59,35 +106,41 @@ absl::Status RunHostCommand(const std::vector<std::string>& args, absl::Duration
   argv.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  if (in >= 0) {
+    posix_spawn_file_actions_adddup2(&actions, in, 0);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  }
+  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err[1], 2);
   pid_t pid = 0;
   DefaultSignalsForChild signals;
   int rc = posix_spawnp(&pid, argv[0], &actions, signals.get(), argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
-  close(err[1]);
+  CloseAll({err[1], out[1], in});
   if (rc != 0) {
-    close(err[0]);
+    CloseAll({err[0], out[0]});
     return absl::NotFoundError(absl::StrCat("cannot run `", line, "`: ", strerror(rc)));
   }
-  std::string stderr_text;
+  std::string stderr_text, stdout_text;
   absl::Time deadline = absl::Now() + timeout;
   int status = 0;
   while (waitpid(pid, &status, WNOHANG) != pid) {
     Drain(err[0], stderr_text);
+    Drain(out[0], stdout_text, kMaxStdout);
     if (absl::Now() >= deadline) {
       kill(pid, SIGKILL);
       waitpid(pid, nullptr, 0);
-      close(err[0]);
+      CloseAll({err[0], out[0]});
       return absl::DeadlineExceededError(
           absl::StrCat("`", line, "` did not finish within ", absl::FormatDuration(timeout)));
     }
-    absl::SleepFor(absl::Milliseconds(10));
+    absl::SleepFor(absl::Milliseconds(2));
   }
   Drain(err[0], stderr_text);
-  close(err[0]);
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return absl::OkStatus();
+  Drain(out[0], stdout_text, kMaxStdout);
+  CloseAll({err[0], out[0]});
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return stdout_text;
   std::string how = WIFEXITED(status) ? absl::StrCat("exited ", WEXITSTATUS(status))
                                       : absl::StrCat("killed by signal ", WTERMSIG(status));
   return absl::InternalError(absl::StrCat("`", line, "` ", how, ": ", stderr_text));

@@ -1,4 +1,4 @@
-// Runs a short host command (tc, unshare) as a child process with a deadline, without a
+// Runs a short host command (tc, unshare, nft) as a child process with a deadline, without a
 // shell: arguments go to execvp as they are. Thread-safe.
 #ifndef LABRACK_WORKER_HOST_HOST_COMMAND_H_
 #define LABRACK_WORKER_HOST_HOST_COMMAND_H_
@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace labrack::worker {
@@ -17,6 +19,11 @@ namespace labrack::worker {
 // cannot be run, DeadlineExceeded (after killing it) when it takes longer, or Internal with
 // the command line, its exit status and the start of its standard error.
 absl::Status RunHostCommand(const std::vector<std::string>& argv, absl::Duration timeout);
+
+// As RunHostCommand, with `input` on the command's standard input (none when empty) and
+// its standard output (up to 4 MiB) as the result on success.
+absl::StatusOr<std::string> RunHostCommandWithIo(const std::vector<std::string>& argv,
+                                                 absl::string_view input, absl::Duration timeout);
 
 // posix_spawn attributes that give a child the default signal handling: the worker
 // ignores SIGPIPE and blocks SIGINT and SIGTERM in every thread, and a child would keep

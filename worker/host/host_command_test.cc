@@ -43,6 +43,26 @@ TEST(RunHostCommand, KillsACommandThatOutlivesItsDeadline) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(20)) << "it waited for sleep to end";
 }
 
+TEST(RunHostCommandWithIo, GivesTheInputAndReturnsTheOutput) {
+  absl::StatusOr<std::string> out =
+      RunHostCommandWithIo({"sh", "-c", "tr a-z A-Z; echo done"}, "table one\n", absl::Seconds(10));
+  ASSERT_OK(out);
+  EXPECT_EQ(*out, "TABLE ONE\ndone\n");
+}
+
+TEST(RunHostCommandWithIo, AChildThatReadsNoInputIsNoError) {
+  const std::string big(1 << 20, 'x');  // more than a pipe holds
+  absl::StatusOr<std::string> out = RunHostCommandWithIo({"true"}, big, absl::Seconds(10));
+  EXPECT_OK(out);
+}
+
+TEST(RunHostCommandWithIo, ReadsOutputLargerThanAPipe) {
+  absl::StatusOr<std::string> out =
+      RunHostCommandWithIo({"head", "-c", "300000", "/dev/zero"}, "", absl::Seconds(10));
+  ASSERT_OK(out);
+  EXPECT_EQ(out->size(), 300000u);
+}
+
 // The worker ignores SIGPIPE and blocks SIGTERM; the commands it runs must not inherit that
 // (a `tc` or `qemu-img` would then outlive a kill, or write on to a closed pipe).
 TEST(RunHostCommand, TheChildGetsDefaultSignalHandlingBack) {

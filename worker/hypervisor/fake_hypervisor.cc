@@ -8,6 +8,7 @@
 #include "common/file_range.h"
 #include "common/names.h"
 #include "common/status_macros.h"
+#include "worker/hypervisor/nft_port_filter.h"
 #include "worker/hypervisor/save_image.h"
 #include "worker/xml/domain_xml.h"
 
@@ -110,6 +111,44 @@ void FakeHypervisor::LeaveBridge(const std::string& bridge) {
 bool FakeHypervisor::HasBridge(const std::string& bridge) const {
   absl::MutexLock lock(&mu_);
   return bridges_.contains(bridge);
+}
+
+absl::Status FakeHypervisor::ApplyPortFilter(const PortFilterSpec& spec) {
+  // The same validation as the host's, so that fast tests catch a bad spec too.
+  if (absl::StatusOr<std::string> script = BuildPortFilterScript(spec); !script.ok()) {
+    return script.status();
+  }
+  absl::MutexLock lock(&mu_);
+  port_filters_[Sandbox8(spec.sandbox_id)] = spec;
+  return absl::OkStatus();
+}
+
+absl::Status FakeHypervisor::RemovePortFilter(const std::string& sandbox_id) {
+  if (absl::Status s = ValidateSandboxId("sandbox_id", sandbox_id); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  port_filters_.erase(Sandbox8(sandbox_id));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<PortFilterInfo>> FakeHypervisor::ListPortFilters() {
+  absl::MutexLock lock(&mu_);
+  std::vector<PortFilterInfo> out;
+  for (const auto& [s8, spec] : port_filters_) out.push_back({s8, spec.sandbox_id, spec.host_id});
+  return out;
+}
+
+absl::StatusOr<PortFilterSpec> FakeHypervisor::PortFilter(const std::string& sandbox_id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = port_filters_.find(Sandbox8(sandbox_id));
+  if (it == port_filters_.end()) {
+    return absl::NotFoundError(absl::StrCat("no port filter for sandbox ", sandbox_id));
+  }
+  return it->second;
+}
+
+int FakeHypervisor::port_filter_count() const {
+  absl::MutexLock lock(&mu_);
+  return port_filters_.size();
 }
 
 absl::StatusOr<std::vector<NetworkInfo>> FakeHypervisor::ListNetworks(

@@ -1,5 +1,5 @@
 // An in-memory Hypervisor for fast tests of worker logic. It keeps the same state libvirt
-// would (pools, volumes, networks, domains with their tags) and, when asked, plays a guest
+// would (pools, volumes, networks, domains with their tags, and the host's port filters) and, when asked, plays a guest
 // that prints its readiness marker to the serial log on start. Its consoles echo what is
 // written to them. Thread-safe, consoles included.
 #ifndef LABRACK_WORKER_HYPERVISOR_FAKE_HYPERVISOR_H_
@@ -27,6 +27,9 @@ class FakeHypervisor : public Hypervisor {
   absl::StatusOr<std::vector<NetworkInfo>> ListNetworks(const std::string& host_id) override;
   absl::StatusOr<std::vector<std::string>> ListUnbackedBridges() override;
   absl::Status RemoveBridge(const std::string& name) override;
+  absl::Status ApplyPortFilter(const PortFilterSpec& spec) override;
+  absl::Status RemovePortFilter(const std::string& sandbox_id) override;
+  absl::StatusOr<std::vector<PortFilterInfo>> ListPortFilters() override;
   absl::StatusOr<std::string> CreateVolume(const VolumeSpec& spec) override;
   absl::Status DeleteVolume(const std::string& pool, const std::string& name) override;
   absl::StatusOr<std::vector<VolumeInfo>> ListVolumes(const std::string& pool) override;
@@ -60,6 +63,10 @@ class FakeHypervisor : public Hypervisor {
   // network leaves.
   void LeaveBridge(const std::string& bridge);
   bool HasBridge(const std::string& bridge) const;
+  // The port filter ApplyPortFilter last made for the sandbox (by its first 8
+  // characters); NotFound when there is none.
+  absl::StatusOr<PortFilterSpec> PortFilter(const std::string& sandbox_id) const;
+  int port_filter_count() const;
   // How many times StartDomain started a domain of this name, across redefinitions.
   int starts(const std::string& name) const;
   // How many times RestoreDomain ran a domain of this name.
@@ -83,6 +90,7 @@ class FakeHypervisor : public Hypervisor {
   std::map<std::string, Pool> pools_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, NetworkSpec> networks_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> bridges_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, PortFilterSpec> port_filters_ ABSL_GUARDED_BY(mu_);  // by sandbox8
   std::map<std::string, Domain> domains_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int> starts_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int> restores_ ABSL_GUARDED_BY(mu_);

@@ -29,6 +29,15 @@ class ForwardingHypervisor : public Hypervisor {
     return target_->ListUnbackedBridges();
   }
   absl::Status RemoveBridge(const std::string& name) override { return target_->RemoveBridge(name); }
+  absl::Status ApplyPortFilter(const PortFilterSpec& spec) override {
+    return target_->ApplyPortFilter(spec);
+  }
+  absl::Status RemovePortFilter(const std::string& sandbox_id) override {
+    return target_->RemovePortFilter(sandbox_id);
+  }
+  absl::StatusOr<std::vector<PortFilterInfo>> ListPortFilters() override {
+    return target_->ListPortFilters();
+  }
   absl::StatusOr<std::string> CreateVolume(const VolumeSpec& spec) override {
     return target_->CreateVolume(spec);
   }

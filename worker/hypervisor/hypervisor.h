@@ -54,6 +54,18 @@ class Hypervisor {
   // any other name.
   virtual absl::Status RemoveBridge(const std::string& name) = 0;
 
+  // The sandbox's anti-spoofing (nft_port_filter.h): replaces its port filter on the host,
+  // or makes it, at once, so that no frame passes between the old rules and the new. It
+  // names taps, not devices: it may come before the guests exist. InvalidArgument (naming
+  // the field) for an invalid spec; Internal, with the tool's error, when the host refuses.
+  virtual absl::Status ApplyPortFilter(const PortFilterSpec& spec) = 0;
+  // Removes the port filter of the sandbox whose id starts as `sandbox_id` does (its first
+  // 8 characters name it). OK when there is none; Internal when the host refuses.
+  virtual absl::Status RemovePortFilter(const std::string& sandbox_id) = 0;
+  // The port filters present on the host, of every host id (like bridges, they are the
+  // host's, not libvirt's). Internal when they cannot be read.
+  virtual absl::StatusOr<std::vector<PortFilterInfo>> ListPortFilters() = 0;
+
   // Creates a volume and returns its path. AlreadyExists when the name is taken.
   virtual absl::StatusOr<std::string> CreateVolume(const VolumeSpec& spec) = 0;
   // Deletes a volume. OK when absent.

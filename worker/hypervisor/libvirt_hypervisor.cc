@@ -13,6 +13,8 @@
 #include "worker/hypervisor/bridge_isolation.h"
 #include "worker/hypervisor/libvirt_console.h"
 #include "worker/hypervisor/libvirt_error.h"
+#include "worker/hypervisor/nft_port_filter.h"
+#include "worker/host/host_command.h"
 #include "worker/xml/domain_xml.h"
 #include "worker/xml/metadata_xml.h"
 #include "worker/xml/network_xml.h"
@@ -27,6 +29,8 @@ constexpr int kKeepAliveCount = 3;
 // How often ListVolumes tries a pool refresh that libvirt refuses while a volume is made
 // (about 4.5 s in all).
 constexpr int kPoolRefreshAttempts = 10;
+// One nft transaction takes milliseconds; a host that needs more is in trouble.
+constexpr absl::Duration kNftTimeout = absl::Seconds(20);
 
 
 DomainState StateFromLibvirt(int state, int reason) {
@@ -362,6 +366,29 @@ absl::StatusOr<std::vector<std::string>> LibvirtHypervisor::ListUnbackedBridges(
 absl::Status LibvirtHypervisor::RemoveBridge(const std::string& name) {
   RETURN_IF_ERROR(ValidateBridgeName("bridge", name));
   return seal_bridges_ ? RemoveLeftoverBridge(name) : absl::OkStatus();
+}
+
+// ---- port filters (the host's nftables, not libvirt: see nft_port_filter.h) ----
+
+absl::Status LibvirtHypervisor::ApplyPortFilter(const PortFilterSpec& spec) {
+  ASSIGN_OR_RETURN(std::string script, BuildPortFilterScript(spec));
+  if (!seal_bridges_) return absl::OkStatus();  // the test driver's guests have no taps
+  return RunHostCommandWithIo({"nft", "-f", "-"}, script, kNftTimeout).status();
+}
+
+absl::Status LibvirtHypervisor::RemovePortFilter(const std::string& sandbox_id) {
+  RETURN_IF_ERROR(ValidateSandboxId("sandbox_id", sandbox_id));
+  if (!seal_bridges_) return absl::OkStatus();
+  return RunHostCommandWithIo({"nft", "-f", "-"}, BuildPortFilterDeleteScript(sandbox_id),
+                              kNftTimeout)
+      .status();
+}
+
+absl::StatusOr<std::vector<PortFilterInfo>> LibvirtHypervisor::ListPortFilters() {
+  if (!seal_bridges_) return std::vector<PortFilterInfo>{};
+  ASSIGN_OR_RETURN(std::string listing,
+                   RunHostCommandWithIo({"nft", "list", "ruleset", "bridge"}, "", kNftTimeout));
+  return ParsePortFilterTables(listing);
 }
 
 absl::StatusOr<std::vector<NetworkInfo>> LibvirtHypervisor::ListNetworks(

@@ -27,6 +27,9 @@ class LibvirtHypervisor : public Hypervisor {
   absl::StatusOr<std::vector<NetworkInfo>> ListNetworks(const std::string& host_id) override;
   absl::StatusOr<std::vector<std::string>> ListUnbackedBridges() override;
   absl::Status RemoveBridge(const std::string& name) override;
+  absl::Status ApplyPortFilter(const PortFilterSpec& spec) override;
+  absl::Status RemovePortFilter(const std::string& sandbox_id) override;
+  absl::StatusOr<std::vector<PortFilterInfo>> ListPortFilters() override;
   absl::StatusOr<std::string> CreateVolume(const VolumeSpec& spec) override;
   absl::Status DeleteVolume(const std::string& pool, const std::string& name) override;
   absl::StatusOr<std::vector<VolumeInfo>> ListVolumes(const std::string& pool) override;
@@ -78,7 +81,8 @@ class LibvirtHypervisor : public Hypervisor {
   absl::Mutex conn_mu_;
   ConnectHandle conn_ ABSL_GUARDED_BY(conn_mu_);
   // Whether networks have bridges on this host, to seal when made and to make sure of
-  // their end when removed (bridge_isolation.h): always but on libvirt's test driver.
+  // their end when removed (bridge_isolation.h), and guests have taps to filter
+  // (nft_port_filter.h): always but on libvirt's test driver.
   const bool seal_bridges_;
 };
 

@@ -9,6 +9,7 @@
 namespace labrack::worker {
 namespace {
 
+using ::labrack::testing::IsOkAndHolds;
 using ::labrack::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::Field;
@@ -115,6 +116,18 @@ TEST_F(LibvirtTestDriver, VolumesAreCreatedListedAndDeleted) {
   EXPECT_THAT(*hv_->ListVolumes("labrack-test"), IsEmpty());
   ASSERT_OK(hv_->RemovePool("labrack-test"));
   ASSERT_OK(hv_->RemovePool("labrack-test"));
+}
+
+// The test driver's guests have no taps: the host's nftables are left alone, but a spec
+// is checked as on a real host.
+TEST_F(LibvirtTestDriver, PortFiltersAreValidatedButNotWritten) {
+  PortFilterSpec spec{"0123abcd-0001", "host-a", {{"lr0123abcdv0000", "52:54:00:01:02:03", "10.0.0.1"}}};
+  EXPECT_OK(hv_->ApplyPortFilter(spec));
+  EXPECT_THAT(hv_->ListPortFilters(), IsOkAndHolds(IsEmpty()));
+  EXPECT_OK(hv_->RemovePortFilter(spec.sandbox_id));
+  spec.ports[0].ip = "10.0.0.1; flush ruleset";
+  EXPECT_THAT(hv_->ApplyPortFilter(spec), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(hv_->RemovePortFilter("x"), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST_F(LibvirtTestDriver, ReportsHostResources) {

@@ -71,7 +71,8 @@ struct DomainDisk {
 struct DomainNic {
   std::string network;  // libvirt network name
   std::string mac;      // 52:54:00:xx:xx:xx
-  // Anti-spoofing (libvirt's clean-traffic filter) bound to this address; empty: no filter.
+  // Anti-spoofing bound to this address and `mac` (the sandbox's port filter, see
+  // PortFilterSpec); empty: none. Not part of the domain XML; such a NIC has a `tap`.
   std::string filter_ip;
   // Name of the host-side tap device (<target dev>); empty: libvirt picks vnetN.
   std::string tap = "";
@@ -115,6 +116,34 @@ struct NetworkInfo {
   std::string bridge;
   bool active = false;
   ObjectTag tag;
+};
+
+// One guest NIC whose frames the host checks as they enter the bridge from its tap: they
+// must come from `mac` and, for IPv4 and ARP, from `ip` (see nft_port_filter.h).
+struct PortGuard {
+  std::string tap;  // the NIC's host-side tap (it need not exist yet)
+  std::string mac;  // 52:54:00:xx:xx:xx
+  std::string ip;   // dotted IPv4, without a prefix length
+
+  friend bool operator==(const PortGuard&, const PortGuard&) = default;
+};
+
+// The anti-spoofing of one sandbox's guests: one host firewall table, made whole at once.
+struct PortFilterSpec {
+  std::string sandbox_id;
+  std::string host_id;  // the worker that owns it, stamped on the table as tags are
+  std::vector<PortGuard> ports;
+
+  friend bool operator==(const PortFilterSpec&, const PortFilterSpec&) = default;
+};
+
+// A port filter present on the host.
+struct PortFilterInfo {
+  std::string sandbox8;    // from the table's name
+  std::string sandbox_id;  // from its stamp; sandbox8 when it has none
+  std::string host_id;     // from its stamp; empty when it has none
+
+  friend bool operator==(const PortFilterInfo&, const PortFilterInfo&) = default;
 };
 
 // What the host offers to guests in total.

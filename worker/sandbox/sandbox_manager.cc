@@ -241,6 +241,8 @@ absl::Status SandboxManager::Build(const SandboxPlan& plan, const std::string& t
     RETURN_IF_ERROR(CreateReplacing([&] { return hv_->CreateNetwork(net); },
                                     [&] { return hv_->DestroyNetwork(net.name); }));
   }
+  // Before any guest starts: none is ever on its bridge unfiltered.
+  RETURN_IF_ERROR(hv_->ApplyPortFilter(plan.port_filter));
   return RunInParallel(plan.nodes.size(),
                        [&](int i) { return BuildNode(plan.nodes[i], topology); });
 }
@@ -383,6 +385,9 @@ absl::StatusOr<v1::SandboxStatus> SandboxManager::ResetSandbox(const std::string
 // keep running with their disks; only their tags move to the plan's generation.
 absl::Status SandboxManager::Rebuild(const SandboxPlan& plan, const std::string& topology,
                                      const std::function<bool(const std::string&)>& fresh) {
+  // The same rules (MACs and addresses do not change), made whole again in case they were
+  // lost or changed by hand.
+  RETURN_IF_ERROR(hv_->ApplyPortFilter(plan.port_filter));
   return RunInParallel(plan.nodes.size(), [&](int i) -> absl::Status {
     const NodePlan& node = plan.nodes[i];
     if (!fresh(node.node)) return hv_->SetDomainTag(node.domain.name, node.domain.tag);
@@ -446,6 +451,13 @@ absl::Status SandboxManager::RemoveObjects(const std::string& sandbox_id, bool* 
   for (const std::string& b : bridges) {
     if (!absl::StartsWith(b, bridge_prefix)) continue;
     RETURN_IF_ERROR(hv_->RemoveBridge(b));
+    *existed = true;
+  }
+  // Last, once no guest of the sandbox is left to filter.
+  ASSIGN_OR_RETURN(std::vector<PortFilterInfo> filters, hv_->ListPortFilters());
+  for (const PortFilterInfo& f : filters) {
+    if (f.sandbox8 != Sandbox8(sandbox_id)) continue;
+    RETURN_IF_ERROR(hv_->RemovePortFilter(sandbox_id));
     *existed = true;
   }
   std::error_code ec;

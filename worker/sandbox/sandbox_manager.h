@@ -123,7 +123,8 @@ class SandboxManager {
   // while its objects were being listed may come back as an empty FAILED entry; the
   // controller removes it like any orphan. Folders under sandboxes/ of sandboxes with no
   // libvirt object left (a worker killed while destroying) are removed, and so are bridges
-  // that no network has used for two passes in a row (libvirtd killed mid-network).
+  // that no network has used for two passes in a row (libvirtd killed mid-network), and
+  // port filters stamped with this host's id of sandboxes the worker does not have.
   void AdoptStrays();
 
   v1::Capacity Allocated();
@@ -137,6 +138,8 @@ class SandboxManager {
   void RemoveStrayFolders();
   // Removes labrack bridges that no network uses and that the previous pass saw too.
   void RemoveStrayBridges();
+  // Removes port filters of this host whose sandbox this worker does not have (AdoptStrays).
+  void RemoveStrayPortFilters();
   struct Entry {
     absl::Mutex op_mu;  // held for a whole create/reset/destroy
     absl::Mutex mu;

@@ -105,7 +105,10 @@ absl::StatusOr<NodePlan> PlanNode(const v1::SandboxSpec& spec, const v1::Node& n
       plan.addresses.push_back(nic.address());
       if (!MayForward(node.role())) dn.filter_ip = AddressOnly(nic.address());
     }
-    ShapeNic(shapes, nic.network(), ctx, TapName(spec.sandbox_id(), node_index, i), dn);
+    const std::string tap = TapName(spec.sandbox_id(), node_index, i);
+    ShapeNic(shapes, nic.network(), ctx, tap, dn);
+    // The port filter names the tap before the guest exists.
+    if (!dn.filter_ip.empty()) dn.tap = tap;
     d.nics.push_back(dn);
   }
   d.cmdline = absl::StrCat(image.manifest.cmdline(), " labrack.node=", node.name());
@@ -226,12 +229,15 @@ absl::StatusOr<SandboxPlan> PlanSandbox(const v1::SandboxSpec& input, const Plan
     RETURN_IF_ERROR(SplitLink(spec, link, extra_index++, ctx, spec_json, plan));
   }
   std::set<std::string> macs;
+  plan.port_filter.sandbox_id = spec.sandbox_id();
+  plan.port_filter.host_id = ctx.host_id;
   for (const NodePlan& np : plan.nodes) {
     for (const DomainNic& nic : np.domain.nics) {
       if (!macs.insert(nic.mac).second) {
         return absl::InvalidArgumentError(absl::StrCat(
             "topology.nodes: two NICs would share MAC ", nic.mac, "; rename one of the nodes"));
       }
+      if (!nic.filter_ip.empty()) plan.port_filter.ports.push_back({nic.tap, nic.mac, nic.filter_ip});
     }
   }
   return plan;

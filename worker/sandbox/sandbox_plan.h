@@ -54,6 +54,8 @@ struct SandboxPlan {
   std::vector<NetworkSpec> networks;
   // The topology's nodes in order, then one hidden link emulator per emulated link.
   std::vector<NodePlan> nodes;
+  // Anti-spoofing for every NIC with a filter_ip, in node order.
+  PortFilterSpec port_filter;
 };
 
 // InvalidArgument for a spec that breaks a rule (named by field); NotFound for an image the

@@ -210,10 +210,28 @@ TEST(SandboxPlanShapedLink, WithHostNetemBothEndsGetANamedTapWithNetemAndTheRate
   EXPECT_EQ(r1_wan.tap, "lr0123abcdv0001");
   EXPECT_EQ(r2_wan.tap, "lr0123abcdv0200");
   EXPECT_EQ(r1_wan.tap, TapName(kSandbox, 0, 1));
-  // Unshaped NICs keep libvirt's own tap names and get no netem.
+  // Unshaped NICs get no netem; they keep libvirt's own tap names unless the port filter
+  // names them (srv's: a server is filtered, a router not).
   for (const DomainNic* nic : {&FindNode(*plan, "r1")->domain.nics[0], &FindNode(*plan, "srv")->domain.nics[0]}) {
-    EXPECT_EQ(nic->tap, "");
     EXPECT_EQ(nic->host_netem, "");
+  }
+  EXPECT_EQ(FindNode(*plan, "r1")->domain.nics[0].tap, "");
+  EXPECT_EQ(FindNode(*plan, "srv")->domain.nics[0].tap, TapName(kSandbox, 1, 0));
+}
+
+// Every NIC with an address on a node that does not forward is filtered, on a tap named
+// before the guest exists; routers (and the hidden emulator, a router) are not.
+TEST(SandboxPlanPortFilter, NamesTheTapMacAndAddressOfEveryFilteredNic) {
+  for (bool netem : {false, true}) {
+    absl::StatusOr<SandboxPlan> plan = PlanSandbox(Spec(), Context(netem));
+    ASSERT_OK(plan);
+    const DomainNic& srv = FindNode(*plan, "srv")->domain.nics[0];
+    EXPECT_EQ(plan->port_filter.sandbox_id, kSandbox);
+    EXPECT_EQ(plan->port_filter.host_id, Context(netem).host_id);
+    ASSERT_EQ(plan->port_filter.ports.size(), 1u) << netem;
+    EXPECT_EQ(plan->port_filter.ports[0], (PortGuard{TapName(kSandbox, 1, 0), srv.mac, srv.filter_ip}));
+    EXPECT_FALSE(srv.filter_ip.empty());
+    EXPECT_EQ(srv.filter_ip.find('/'), std::string::npos) << "an address, not a prefix";
   }
 }
 
@@ -224,7 +242,8 @@ TEST(SandboxPlanShapedLink, WithoutHostNetemNoNicIsShapedOnTheHost) {
   for (const NodePlan& n : plan->nodes) {
     for (const DomainNic& nic : n.domain.nics) {
       EXPECT_EQ(nic.host_netem, "") << n.node;
-      EXPECT_EQ(nic.tap, "") << n.node;
+      // Only the port filter names taps here.
+      EXPECT_EQ(nic.tap.empty(), nic.filter_ip.empty()) << n.node;
     }
   }
 }
@@ -288,7 +307,9 @@ TEST(SandboxPlanShapedLink, UnshapedTopologyIsPlannedAsBefore) {
   EXPECT_EQ(plan->nodes.size(), 3u);
   for (const NodePlan& n : plan->nodes) {
     for (const DomainNic& nic : n.domain.nics) {
-      EXPECT_EQ(nic.tap, "");
+      if (nic.filter_ip.empty()) {
+        EXPECT_EQ(nic.tap, "") << n.node;  // filtered NICs: see above
+      }
       EXPECT_EQ(nic.host_netem, "");
     }
   }

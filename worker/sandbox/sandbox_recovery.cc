@@ -5,10 +5,12 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "common/names.h"
 #include "common/status_macros.h"
 #include "spdlog/spdlog.h"
 #include "worker/sandbox/sandbox_manager.h"
@@ -90,6 +92,7 @@ void SandboxManager::AdoptStrays() {
   }
   RemoveStrayFolders();
   RemoveStrayBridges();
+  RemoveStrayPortFilters();
 }
 
 // A folder under sandboxes/ whose sandbox has no libvirt object left (so Recover did not
@@ -143,6 +146,31 @@ void SandboxManager::RemoveStrayBridges() {
   }
   absl::MutexLock lock(&adopt_mu_);
   unbacked_bridges_ = std::move(seen_now);
+}
+
+// A port filter stamped with this host whose sandbox the worker does not know (Recover
+// just listed every sandbox with a domain or network here): a worker killed during a
+// destroy or a failed build leaves it. The check and the removal happen under mu_: a
+// sandbox is admitted (under mu_) before its build writes its filter and forgotten only
+// after its destroy removed it, so no filter of a live build can be taken.
+void SandboxManager::RemoveStrayPortFilters() {
+  absl::StatusOr<std::vector<PortFilterInfo>> filters = hv_->ListPortFilters();
+  if (!filters.ok()) {
+    spdlog::warn("looking for port filters of unknown sandboxes: {}", filters.status().ToString());
+    return;
+  }
+  for (const PortFilterInfo& f : *filters) {
+    if (f.host_id != config_.host_id) continue;  // another worker's on a shared host
+    absl::MutexLock lock(&mu_);
+    const bool known = std::any_of(entries_.begin(), entries_.end(),
+                                   [&](const auto& e) { return Sandbox8(e.first) == f.sandbox8; });
+    if (known) continue;
+    if (absl::Status s = hv_->RemovePortFilter(f.sandbox_id); !s.ok()) {
+      spdlog::warn("remove stray port filter of sandbox {}: {}", f.sandbox_id, s.ToString());
+    } else {
+      spdlog::info("removed the port filter of sandbox {}: the worker does not know it", f.sandbox_id);
+    }
+  }
 }
 
 absl::Status SandboxManager::TakePool() {

@@ -81,11 +81,7 @@ void AppendNic(pugi::xml_node devices, const DomainNic& spec) {
   AppendWithAttr(nic, "source", "network", spec.network);
   if (!spec.tap.empty()) AppendWithAttr(nic, "target", "dev", spec.tap);
   AppendWithAttr(nic, "model", "type", "virtio");
-  if (!spec.filter_ip.empty()) {
-    pugi::xml_node filter = AppendWithAttr(nic, "filterref", "filter", "clean-traffic");
-    pugi::xml_node param = AppendWithAttr(filter, "parameter", "name", "IP");
-    SetAttr(param, "value", spec.filter_ip);
-  }
+  // No <filterref>: the worker's own port filter (nft_port_filter.h) does the anti-spoofing.
 }
 
 void AppendConsole(pugi::xml_node devices, const DomainSpec& spec) {
@@ -211,11 +207,6 @@ absl::StatusOr<DomainNic> ParseNic(pugi::xml_node nic) {
                                                    "', labrack only attaches to libvirt networks"));
   }
   out.network = nic.child("source").attribute("network").value();
-  pugi::xml_node filter = nic.child("filterref");
-  if (absl::string_view(filter.attribute("filter").value()) == "clean-traffic") {
-    out.filter_ip =
-        filter.find_child_by_attribute("parameter", "name", "IP").attribute("value").value();
-  }
   out.tap = nic.child("target").attribute("dev").value();
   return out;
 }
