@@ -14,6 +14,8 @@ find_package(SQLite3 REQUIRED)
 # libcrypto for SHA-256 of image artifacts; gRPC already links OpenSSL.
 find_package(OpenSSL REQUIRED)
 pkg_check_modules(LIBVIRT REQUIRED IMPORTED_TARGET libvirt)
+# virDomainQemuAgentCommand: the guest agent of restored guests (worker/sandbox/guest_identity.h).
+pkg_check_modules(LIBVIRT_QEMU REQUIRED IMPORTED_TARGET libvirt-qemu)
 # libxcrypt: SHA-512 crypt(3) hashes of console passwords.
 pkg_check_modules(LIBCRYPT REQUIRED IMPORTED_TARGET libcrypt)
 

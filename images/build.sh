@@ -212,11 +212,11 @@ manifest_artifact() {
 
 # Writes STAGE/manifest.yaml of a direct-kernel-boot image whose artifacts (vmlinuz,
 # initrd.img, disk.qcow2) are in STAGE: write_direct_kernel_manifest STAGE NAME RELEASE KEY
-# CMDLINE MARKER MEMORY_MIB ROLES ("server, switch"). The version is the kernel release
-# without its flavour, then the build key's first 8 characters.
+# CMDLINE MARKER MEMORY_MIB ROLES ("server, switch") [GUEST_AGENT]. The version is the
+# kernel release without its flavour, then the build key's first 8 characters.
 write_direct_kernel_manifest() {
   local stage="$1" name="$2" release="$3" key="$4" cmdline="$5" marker="$6" memory="$7"
-  local roles="$8"
+  local roles="$8" agent="${9:-}"
   cat >"$stage/manifest.yaml" <<EOF
 name: $name
 version: "${release%-cloud-amd64}-${key:0:8}"
@@ -227,7 +227,8 @@ readiness:
 default_vcpus: 1
 default_memory_mib: $memory
 roles: [$roles]
-artifacts:
+${agent:+guest_agent: $agent
+}artifacts:
 $(manifest_artifact kernel vmlinuz "$stage")
 $(manifest_artifact initrd initrd.img "$stage")
 $(manifest_artifact disk disk.qcow2 "$stage" qcow2)
@@ -265,6 +266,7 @@ tiny_build_key() {
     echo "busybox-static $TINY_BUSYBOX_VERSION"
     echo "build.sh $(sha256_of "$SCRIPT_DIR/build.sh")"
     echo "tiny $(tree_hash "$TINY_DIR")"
+    echo "agent compiler $(gcc --version | head -1) libc $(dpkg-query -W -f '${Version}' libc6-dev)"
   } | sha256sum | cut -d' ' -f1
 }
 
@@ -337,6 +339,7 @@ tiny_make_disk() {
   chmod 0700 "$root/root"
   tiny_install_rootfs_modules "$root" "$release" "$work/kernel/lib/modules/$release"
   install_overlay "$TINY_DIR/rootfs" "$root"
+  tiny_build_agent "$work" "$root/sbin/labrack-agent"
   chmod 0755 "$root/sbin/init"
   chmod 0600 "$root/etc/shadow"
   clamp_mtimes "$root" "$epoch"
@@ -349,9 +352,18 @@ tiny_make_disk() {
   qemu-img convert -f raw -O qcow2 "$work/root.raw" "$stage/disk.qcow2"
 }
 
+# Builds the guest agent (images/tiny/agent) as a static binary at $2.
+tiny_build_agent() {
+  local work="$1" out="$2"
+  command -v gcc >/dev/null || die "gcc is needed to build the tiny image's guest agent"
+  gcc -static -Os -s -Wall -Wextra -Werror -ffile-prefix-map="$TINY_DIR"=. \
+    -o "$work/labrack-agent" "$TINY_DIR/agent/labrack-agent.c" || die "building labrack-agent failed"
+  install -D -m 0755 "$work/labrack-agent" "$out"
+}
+
 tiny_write_manifest() {
   write_direct_kernel_manifest "$1" tiny "$2" "$3" "$TINY_CMDLINE" LABRACK-READY 128 \
-    "server, switch, storage, router, firewall, workstation"
+    "server, switch, storage, router, firewall, workstation" qemu-ga
 }
 
 build_tiny() {

@@ -149,7 +149,7 @@ cr_manifest_problems() {
       key = $1; sub(/:$/, "", key); value = $0; sub(/^[^:]*:[ ]*/, "", value)
       top[key] = unquote(value)
       if (key == "readiness" || key == "artifacts") section = key
-      else if (key !~ /^(name|version|boot_mode|cmdline|default_vcpus|default_memory_mib|roles)$/)
+      else if (key !~ /^(name|version|boot_mode|cmdline|default_vcpus|default_memory_mib|roles|guest_agent)$/)
         problem("unknown key \"" key "\"")
       next
     }
@@ -169,6 +169,7 @@ cr_manifest_problems() {
         problem("boot_mode: \"" top["boot_mode"] "\" is not direct-kernel or disk")
       if (top["cmdline"] !~ /console=ttyS0/) problem("cmdline: must put the console on ttyS0 (the worker reads the serial log)")
       if (marker == "" || length(marker) > 64) problem("readiness.serial_marker: missing or longer than 64")
+      if ("guest_agent" in top && top["guest_agent"] != "qemu-ga") problem("guest_agent: must be qemu-ga or absent")
       if ("default_vcpus" in top && (top["default_vcpus"] + 0 < 1 || top["default_vcpus"] + 0 > 64)) problem("default_vcpus: not 1 to 64")
       if ("default_memory_mib" in top && top["default_memory_mib"] + 0 < 32) problem("default_memory_mib: below 32")
       r = top["roles"]; gsub(/[][ ]/, "", r); n = split(r, list, ",")

@@ -72,6 +72,9 @@ absl::Status ValidateDefaultsAndRoles(const v1::ImageManifest& manifest) {
     return Invalid("default_memory_mib", absl::StrCat("must be ", kMinMemoryMib, " to ",
                                                       kMaxMemoryMib, " MiB, got ", memory));
   }
+  if (!manifest.guest_agent().empty() && manifest.guest_agent() != "qemu-ga") {
+    return Invalid("guest_agent", "must be qemu-ga or absent");
+  }
   for (int i = 0; i < manifest.roles_size(); ++i) {
     v1::NodeRole role = manifest.roles(i);
     if (role == v1::NODE_ROLE_UNSPECIFIED || !v1::NodeRole_IsValid(role)) {

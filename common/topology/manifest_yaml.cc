@@ -11,7 +11,7 @@ namespace {
 
 constexpr absl::string_view kManifestKeys[] = {
     "name",  "version",  "boot_mode", "cmdline", "readiness", "default_vcpus", "default_memory_mib",
-    "roles", "artifacts"};
+    "roles", "guest_agent", "artifacts"};
 constexpr absl::string_view kManifestRequired[] = {"name", "version", "boot_mode", "readiness",
                                                    "artifacts"};
 constexpr absl::string_view kReadinessKeys[] = {"serial_marker"};
@@ -77,6 +77,7 @@ absl::Status ReadManifest(YamlReader& reader, const YAML::Node& root, v1::ImageM
   out->set_default_vcpus(vcpus);
   out->set_default_memory_mib(memory_mib);
   RETURN_IF_ERROR(ReadRoles(reader, map, out));
+  RETURN_IF_ERROR(map.String("guest_agent", out->mutable_guest_agent()));
   return map.List("artifacts", [&](const YAML::Node& item, const std::string& path) {
     return ReadArtifact(reader, item, path, out->add_artifacts());
   });
@@ -134,6 +135,9 @@ std::string ImageManifestToYaml(const v1::ImageManifest& manifest) {
   out << YAML::Key << "roles" << YAML::Value << YAML::Flow << YAML::BeginSeq;
   for (int role : manifest.roles()) out << RoleWord(static_cast<v1::NodeRole>(role));
   out << YAML::EndSeq;
+  if (!manifest.guest_agent().empty()) {
+    out << YAML::Key << "guest_agent" << YAML::Value << manifest.guest_agent();
+  }
   out << YAML::Key << "artifacts" << YAML::Value << YAML::BeginSeq;
   for (const v1::ImageArtifact& artifact : manifest.artifacts()) EmitArtifact(out, artifact);
   out << YAML::EndSeq << YAML::EndMap;

@@ -77,6 +77,17 @@ TEST(ImageManifestYaml, ReadsTheManifestBuildShWrites) {
   EXPECT_EQ(disk.format(), "qcow2");
   EXPECT_EQ(disk.sha256(), "b77fd7d611038ebf21debaad10090364df758aec1dfa8f3d0357e6bfc292a0f4");
   EXPECT_EQ(disk.size_bytes(), 4063232u);
+  EXPECT_EQ(m->guest_agent(), "");
+}
+
+TEST(ImageManifestYaml, ReadsAndWritesTheGuestAgent) {
+  absl::StatusOr<v1::ImageManifest> m =
+      ParseImageManifestYaml(TinyWith({{9, "roles: [server]\nguest_agent: qemu-ga"}}), "m.yaml");
+  ASSERT_OK(m);
+  EXPECT_EQ(m->guest_agent(), "qemu-ga");
+  absl::StatusOr<v1::ImageManifest> again = ParseImageManifestYaml(ImageManifestToYaml(*m), "m2");
+  ASSERT_OK(again);
+  EXPECT_EQ(again->guest_agent(), "qemu-ga");
 }
 
 void ExpectRoundTrip(const v1::ImageManifest& manifest) {
@@ -168,6 +179,9 @@ INSTANTIATE_TEST_SUITE_P(
                 "unknown value \"pxe\" (must be one of: direct-kernel, disk)"},
         Refusal{"UnknownKind", TinyWith({{15, "  - kind: firmware"}}),
                 "manifest.yaml:15: artifacts[1].kind: ", "unknown value \"firmware\""},
+        Refusal{"UnknownGuestAgent",
+                TinyWith({{9, "roles: [server]\nguest_agent: spice"}}),
+                "manifest.yaml:10: guest_agent: ", "must be qemu-ga or absent"},
         Refusal{"UnknownRole", TinyWith({{9, "roles: [server, toaster]"}}),
                 "manifest.yaml:9: roles[1]: ", "unknown value \"toaster\""},
         Refusal{"BadVersion", TinyWith({{2, "version: \"6.1 final\""}}),

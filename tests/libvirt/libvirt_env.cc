@@ -137,9 +137,11 @@ std::vector<std::string> LibvirtEnv::Leftovers() {
 
 absl::StatusOr<v1::SandboxStatus> LibvirtEnv::Create(const std::string& id,
                                                      const v1::Topology& topology,
-                                                     bool wait_ready) {
+                                                     bool wait_ready,
+                                                     const std::string& password_hash) {
   v1::WorkerCreateSandboxRequest req;
   req.mutable_spec()->set_sandbox_id(id);
+  req.mutable_spec()->set_console_password_hash(password_hash);
   req.mutable_spec()->set_generation(1);
   req.mutable_spec()->set_candidate("test-candidate");
   *req.mutable_spec()->mutable_topology() = topology;

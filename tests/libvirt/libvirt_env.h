@@ -25,8 +25,9 @@ class LibvirtEnv {
   void Start(bool templates = false);
   void Stop();
 
+  // `password_hash`: the sandbox's console password hash (SandboxSpec).
   absl::StatusOr<v1::SandboxStatus> Create(const std::string& id, const v1::Topology& topology,
-                                           bool wait_ready);
+                                           bool wait_ready, const std::string& password_hash = "");
   absl::StatusOr<v1::SandboxStatus> Get(const std::string& id);
   absl::StatusOr<v1::WorkerListSandboxesResponse> List();
   absl::StatusOr<v1::SandboxStatus> Reset(const std::string& id, uint64_t target_generation);

@@ -42,12 +42,13 @@ class Templates : public ::testing::Test {
     a_ = new std::string(NewUuid4());
     b_ = new std::string(NewUuid4());
     absl::Time start = absl::Now();
-    absl::StatusOr<v1::SandboxStatus> sa = env_->Create(*a_, *smoke, /*wait_ready=*/true);
+    absl::StatusOr<v1::SandboxStatus> sa =
+        env_->Create(*a_, *smoke, /*wait_ready=*/true, HashOf('a'));
     ASSERT_OK(sa);
     ASSERT_EQ(sa->phase(), v1::SANDBOX_PHASE_READY) << sa->DebugString();
     std::cout << "booted and saved: " << absl::Now() - start << "\n";
     start = absl::Now();
-    absl::StatusOr<v1::SandboxStatus> sb = env_->Create(*b_, *smoke, true);
+    absl::StatusOr<v1::SandboxStatus> sb = env_->Create(*b_, *smoke, true, HashOf('b'));
     ASSERT_OK(sb);
     ASSERT_EQ(sb->phase(), v1::SANDBOX_PHASE_READY) << sb->DebugString();
     std::cout << "restored: " << absl::Now() - start << "\n";
@@ -65,6 +66,8 @@ class Templates : public ::testing::Test {
     if (env_->worker() == nullptr || b_ == nullptr) GTEST_SKIP() << "suite set-up failed";
   }
 
+  // A console password hash of the sandboxes' (only its form matters to the guests).
+  static std::string HashOf(char c) { return "$6$labrack" + std::string(1, c) + "$" + std::string(86, c); }
   static std::string TemplateDir() { return env_->state_dir() + "/templates"; }
   static std::vector<std::string> TemplateFolders() {
     std::vector<std::string> out;
@@ -123,6 +126,8 @@ TEST_F(Templates, TheFirstSandboxBootsAndLeavesATemplatePerNode) {
   auto server = Shell(*a_, "server");
   ASSERT_NE(server, nullptr);
   EXPECT_THAT(server->Run("hostname"), IsOkAndHolds(std::string("server\nexit=0")));
+  EXPECT_THAT(server->Run("grep ^root: /etc/shadow | cut -d: -f2"),
+              IsOkAndHolds(HashOf('a') + "\nexit=0"));
 }
 
 TEST_F(Templates, ASecondSandboxIsRestoredPastItsMarkerAndWorks) {
@@ -139,6 +144,18 @@ TEST_F(Templates, ASecondSandboxIsRestoredPastItsMarkerAndWorks) {
   auto uptime = server->Run("cut -d. -f1 /proc/uptime");
   ASSERT_OK(uptime);
   EXPECT_GE(std::stoi(*uptime), 2) << *uptime;
+  // Yet its clock is the host's, and root's password is sandbox B's, not A's.
+  const int64_t before = absl::ToUnixSeconds(absl::Now());
+  auto clock = server->Run("date +%s");
+  const int64_t after = absl::ToUnixSeconds(absl::Now());
+  ASSERT_OK(clock);
+  const int64_t guest = std::stoll(*clock);
+  EXPECT_GE(guest, before - 1) << *clock;
+  EXPECT_LE(guest, after + 1) << *clock;
+  EXPECT_THAT(server->Run("grep ^root: /etc/shadow | cut -d: -f2"),
+              IsOkAndHolds(HashOf('b') + "\nexit=0"));
+  EXPECT_THAT(server->Run("grep -c labracka /proc/cmdline /etc/shadow"),
+              IsOkAndHolds(HasSubstr("exit=1")));
   // Its NICs work on sandbox B's own bridges: the switch and the storage node answer.
   EXPECT_THAT(server->Run(absl::StrCat("ping -c 2 -W 2 ", Address(*st, "switch", 1),
                                        " >/dev/null 2>&1")),

@@ -38,6 +38,7 @@ v1::ImageManifest WriteFakeImage(const std::string& dir, const std::string& name
   m.mutable_readiness()->set_serial_marker("LABRACK-READY");
   m.set_default_vcpus(1);
   m.set_default_memory_mib(128);
+  m.set_guest_agent("qemu-ga");  // as the real tiny image
   std::string header(512, '\0');
   header.replace(0, 4, "QFI\xfb");
   header[7] = 3;  // version

@@ -352,6 +352,34 @@ absl::StatusOr<std::string> FakeHypervisor::GetDomainDefinition(const std::strin
   return BuildDomainXml(it->second.spec);
 }
 
+absl::StatusOr<std::string> FakeHypervisor::AgentCommand(const std::string& name,
+                                                         const std::string& command,
+                                                         absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  auto it = domains_.find(name);
+  if (it == domains_.end()) return NoDomain(name);
+  if (!agents_ || it->second.state != DomainState::kRunning) {
+    return absl::UnavailableError(absl::StrCat("guest agent of domain ", name, " is not connected"));
+  }
+  agent_commands_[name].push_back(command);
+  if (command.find("\"guest-file-open\"") != std::string::npos) return std::string("{\"return\":1}");
+  if (command.find("\"guest-file-write\"") != std::string::npos) {
+    return std::string("{\"return\":{\"count\":64,\"eof\":false}}");
+  }
+  return std::string("{\"return\":{}}");
+}
+
+void FakeHypervisor::set_agents(bool on) {
+  absl::MutexLock lock(&mu_);
+  agents_ = on;
+}
+
+std::vector<std::string> FakeHypervisor::agent_commands(const std::string& name) const {
+  absl::MutexLock lock(&mu_);
+  auto it = agent_commands_.find(name);
+  return it == agent_commands_.end() ? std::vector<std::string>{} : it->second;
+}
+
 int FakeHypervisor::restores(const std::string& name) const {
   absl::MutexLock lock(&mu_);
   auto it = restores_.find(name);

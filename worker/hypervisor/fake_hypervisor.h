@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "worker/hypervisor/hypervisor.h"
@@ -53,6 +54,14 @@ class FakeHypervisor : public Hypervisor {
   // "<domain><name>NAME</name>...": the domain's XML as BuildDomainXml makes it.
   absl::StatusOr<std::string> GetDomainDefinition(const std::string& name) override;
   absl::StatusOr<std::string> GetVersion() override { return std::string("FAKE 1.0"); }
+  // Answers as labrack-agent does (guest-file-open gives handle 1, guest-file-write the
+  // count of its bytes, anything else {}), and records the command; Unavailable when the
+  // domain is not running or agents are off (set_agents).
+  absl::StatusOr<std::string> AgentCommand(const std::string& name, const std::string& command,
+                                           absl::Duration timeout) override;
+  void set_agents(bool on);
+  // The agent commands a domain of this name received, in order.
+  std::vector<std::string> agent_commands(const std::string& name) const;
 
   // Inspection for tests.
   absl::StatusOr<DomainSpec> DomainDefinition(const std::string& name) const;
@@ -94,6 +103,8 @@ class FakeHypervisor : public Hypervisor {
   std::map<std::string, Domain> domains_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int> starts_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int> restores_ ABSL_GUARDED_BY(mu_);
+  bool agents_ ABSL_GUARDED_BY(mu_) = true;
+  std::map<std::string, std::vector<std::string>> agent_commands_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace labrack::worker

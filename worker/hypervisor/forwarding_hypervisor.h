@@ -79,6 +79,10 @@ class ForwardingHypervisor : public Hypervisor {
     return target_->GetDomainDefinition(name);
   }
   absl::StatusOr<std::string> GetVersion() override { return target_->GetVersion(); }
+  absl::StatusOr<std::string> AgentCommand(const std::string& name, const std::string& command,
+                                           absl::Duration timeout) override {
+    return target_->AgentCommand(name, command, timeout);
+  }
   absl::StatusOr<std::unique_ptr<ConsoleStream>> OpenConsole(const std::string& name) override {
     return target_->OpenConsole(name);
   }

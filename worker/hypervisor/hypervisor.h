@@ -106,6 +106,13 @@ class Hypervisor {
   // into the version that saved it.
   virtual absl::StatusOr<std::string> GetVersion() = 0;
 
+  // Sends one command (a JSON object) to the guest agent of a running domain and returns
+  // its JSON answer. Unavailable while the guest's agent is not connected;
+  // DeadlineExceeded when it does not answer within `timeout`.
+  virtual absl::StatusOr<std::string> AgentCommand(const std::string& name,
+                                                   const std::string& command,
+                                                   absl::Duration timeout) = 0;
+
   // Attaches to a running domain's serial console (taking it over from any other client).
   virtual absl::StatusOr<std::unique_ptr<ConsoleStream>> OpenConsole(
       const std::string& name) = 0;

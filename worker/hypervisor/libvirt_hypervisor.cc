@@ -1,7 +1,9 @@
 #include "worker/hypervisor/libvirt_hypervisor.h"
 
+#include <libvirt/libvirt-qemu.h>
 #include <libvirt/virterror.h>
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/match.h"
@@ -585,6 +587,29 @@ absl::StatusOr<std::string> LibvirtHypervisor::GetVersion() {
     return LastLibvirtError("read the hypervisor's version");
   }
   return absl::StrCat(type, " ", version / 1000000, ".", version / 1000 % 1000, ".", version % 1000);
+}
+
+absl::StatusOr<std::string> LibvirtHypervisor::AgentCommand(const std::string& name,
+                                                            const std::string& command,
+                                                            absl::Duration timeout) {
+  CallSlot slot(this);
+  RETURN_IF_ERROR(slot.status());
+  ASSIGN_OR_RETURN(DomainHandle dom, LookupDomain(name));
+  const int seconds = std::max<int>(1, static_cast<int>(absl::ToInt64Seconds(timeout)));
+  CString answer(virDomainQemuAgentCommand(dom.get(), command.c_str(), seconds, 0));
+  if (!answer) {
+    virErrorPtr err = virGetLastError();
+    const int code = err != nullptr ? err->code : 0;
+    absl::Status s = LastLibvirtError(absl::StrCat("guest agent of domain ", name));
+    // A guest whose agent has not opened its port yet: "not connected" (libvirt reports
+    // it as unresponsive too).
+    if (code == VIR_ERR_AGENT_UNSYNCED || absl::StrContains(s.message(), "not connected")) {
+      return absl::UnavailableError(s.message());
+    }
+    if (code == VIR_ERR_AGENT_UNRESPONSIVE) return absl::DeadlineExceededError(s.message());
+    return s;
+  }
+  return std::string(answer.get());
 }
 
 absl::StatusOr<bool> LibvirtHypervisor::KvmAdvertised() {

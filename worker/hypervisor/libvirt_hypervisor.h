@@ -47,6 +47,8 @@ class LibvirtHypervisor : public Hypervisor {
   absl::Status RestoreDomain(const std::string& path) override;
   absl::StatusOr<std::string> GetDomainDefinition(const std::string& name) override;
   absl::StatusOr<std::string> GetVersion() override;
+  absl::StatusOr<std::string> AgentCommand(const std::string& name, const std::string& command,
+                                           absl::Duration timeout) override;
   absl::StatusOr<HostResources> GetHostResources() override;
 
   // Whether the host's hypervisor offers domain type kvm at all (the capability, not

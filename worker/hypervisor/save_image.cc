@@ -188,6 +188,26 @@ absl::Status WriteSaveImageWithXml(const std::string& from, const std::string& d
   return s;
 }
 
+absl::Status RewriteSaveImageXml(const std::string& path, const std::string& domain_xml) {
+  Fd fd(open(path.c_str(), O_RDWR | O_CLOEXEC));
+  if (fd.get() < 0) return ErrnoError(absl::StrCat("open ", path));
+  ASSIGN_OR_RETURN(RawHeader raw, ReadRaw(fd.get(), path));
+  const uint32_t old_len = raw.words[kDataLen];
+  ASSIGN_OR_RETURN(std::string head, SerializeHeader(raw.words, domain_xml, raw.parsed.cookie, old_len));
+  if (head.size() != kFixedLen + old_len) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "domain_xml: does not fit the ", old_len, "-byte XML region of ", path));
+  }
+  size_t done = 0;
+  while (done < head.size()) {
+    ssize_t n = pwrite(fd.get(), head.data() + done, head.size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoError(absl::StrCat("write ", path));
+    done += static_cast<size_t>(n);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status WriteSaveImage(const std::string& path, const SaveImageHeader& header,
                             const std::string& stream) {
   std::array<uint32_t, kWords> words{};

@@ -36,6 +36,11 @@ absl::StatusOr<SaveImageHeader> ReadSaveImageHeader(const std::string& path);
 absl::Status WriteSaveImageWithXml(const std::string& from, const std::string& domain_xml,
                                    const std::string& to);
 
+// Replaces the domain XML of the save image at `path` in place (its memory state is not
+// copied). InvalidArgument when `domain_xml` and the cookie do not fit the file's XML
+// region; otherwise fails as ReadSaveImageHeader.
+absl::Status RewriteSaveImageXml(const std::string& path, const std::string& domain_xml);
+
 // Writes a whole save image: `header`'s XML and cookie (its was_running kept, version 2,
 // uncompressed), then `stream` as the memory state. For fakes and tests: only qemu can
 // write a memory state it will restore.

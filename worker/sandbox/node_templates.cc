@@ -8,6 +8,7 @@
 #include "common/status_macros.h"
 #include "spdlog/spdlog.h"
 #include "worker/hypervisor/save_image.h"
+#include "worker/sandbox/guest_identity.h"
 
 namespace labrack::worker {
 namespace {
@@ -22,6 +23,20 @@ absl::Status Stamp(const NodePlan& node, const std::string& key) {
   if (f == nullptr) return absl::InternalError(absl::StrCat("create ", path));
   fprintf(f, "%s\n", key.c_str());
   return fclose(f) == 0 ? absl::OkStatus() : absl::InternalError(absl::StrCat("write ", path));
+}
+
+// Removes the <metadata> element (labrack's tag) from a save image's XML, in place.
+absl::Status ScrubSavedXml(const std::string& state) {
+  ASSIGN_OR_RETURN(SaveImageHeader header, ReadSaveImageHeader(state));
+  std::string xml = header.domain_xml;
+  const size_t begin = xml.find("<metadata");
+  const size_t end = xml.find("</metadata>");
+  if (begin != std::string::npos && end != std::string::npos && end > begin) {
+    xml.erase(begin, end + std::string("</metadata>").size() - begin);
+  } else if (begin != std::string::npos) {
+    return absl::InternalError(absl::StrCat("unexpected metadata in the XML of ", state));
+  }
+  return RewriteSaveImageXml(state, xml);
 }
 
 }  // namespace
@@ -59,7 +74,9 @@ absl::Status NodeTemplates::RunFrom(const NodePlan& node, const std::string& sta
   RETURN_IF_ERROR(WriteSaveImageWithXml(state, definition, copy));
   absl::Status restored = hv_->RestoreDomain(copy);
   unlink(copy.c_str());
-  return restored;
+  RETURN_IF_ERROR(restored);
+  return GiveIdentity(hv_, node.domain.name, GuestIdentity{node.password_hash}, clock_,
+                      identity_timeout_);
 }
 
 absl::Status NodeTemplates::Restore(const NodePlan& node) {
@@ -85,6 +102,9 @@ absl::Status NodeTemplates::Capture(const NodePlan& node, const std::string& top
   ASSIGN_OR_RETURN(std::string staged, store_->Stage(key));
   const std::string state = TemplateStore::StatePath(staged);
   absl::Status s = hv_->SaveDomain(node.domain.name, state);
+  // The saved XML names the sandbox that booted it (its tag holds the spec: candidate,
+  // password hash). Restores replace it anyway; the template keeps none of it.
+  if (s.ok()) s = ScrubSavedXml(state);
   // The volumes as they were at the save: the template's, and the node's from now on.
   for (size_t i = 0; s.ok() && i < node.volumes.size(); ++i) {
     const std::string frozen = TemplateStore::VolumePath(staged, static_cast<int>(i));

@@ -8,9 +8,11 @@
 #define LABRACK_WORKER_SANDBOX_NODE_TEMPLATES_H_
 
 #include <atomic>
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/time/clock.h"
 #include "worker/hypervisor/hypervisor.h"
 #include "worker/sandbox/sandbox_plan.h"
 #include "worker/templates/template_store.h"
@@ -23,9 +25,16 @@ std::string RestoredStampPath(const std::string& serial_log);
 
 class NodeTemplates {
  public:
-  // `hypervisor_version`: Hypervisor::GetVersion(), part of every key.
-  NodeTemplates(Hypervisor* hv, TemplateStore* store, std::string hypervisor_version)
-      : hv_(hv), store_(store), hypervisor_(std::move(hypervisor_version)) {}
+  using Clock = std::function<absl::Time()>;
+  // How long a restored guest's agent may take to take its identity.
+  static constexpr absl::Duration kIdentityTimeout = absl::Seconds(15);
+
+  // `hypervisor_version`: Hypervisor::GetVersion(), part of every key. `clock`: the time
+  // restored guests are given.
+  NodeTemplates(Hypervisor* hv, TemplateStore* store, std::string hypervisor_version,
+                Clock clock = absl::Now, absl::Duration identity_timeout = kIdentityTimeout)
+      : hv_(hv), store_(store), hypervisor_(std::move(hypervisor_version)),
+        clock_(std::move(clock)), identity_timeout_(identity_timeout) {}
 
   // The key of `node`'s template: a hash of everything of its plan a memory state depends
   // on (machine, vCPUs, memory, kernel, initrd and command line, each volume's size and
@@ -33,14 +42,15 @@ class NodeTemplates {
   // names the sandbox (names, paths, networks, tags).
   std::string KeyFor(const NodePlan& node) const;
 
-  // Makes `node`'s volumes and domain from its template and runs it: NotFound, with
+  // Makes `node`'s volumes and domain from its template, runs it and gives it its identity
+  // (guest_identity.h): NotFound, with
   // nothing made, when the host holds no template for it; any other error leaves what it
   // made for the caller to remove (and boot the node instead).
   absl::Status Restore(const NodePlan& node);
 
   // Saves the running `node`, which has printed its marker, as its template (unless one
-  // appeared meanwhile), then runs it again from that state on copies of its volumes as
-  // they were at that moment. On an error the node may be stopped; the caller removes it.
+  // appeared meanwhile), then runs it again from that state on its volumes, unchanged
+  // since, and gives it its identity. On an error the node may be stopped.
   absl::Status Capture(const NodePlan& node, const std::string& topology);
 
   TemplateStore* store() const { return store_; }
@@ -49,12 +59,15 @@ class NodeTemplates {
   uint64_t fallbacks() const { return fallbacks_; }
 
  private:
-  // Runs `node`'s defined, stopped domain from the memory state `state`.
+  // Runs `node`'s defined, stopped domain from the memory state `state` and gives it its
+  // identity.
   absl::Status RunFrom(const NodePlan& node, const std::string& state);
 
   Hypervisor* const hv_;
   TemplateStore* const store_;
   const std::string hypervisor_;
+  const Clock clock_;
+  const absl::Duration identity_timeout_;
   std::atomic<uint64_t> fallbacks_{0};
 };
 

@@ -2,6 +2,7 @@
 // headers over a fake memory state): which builds boot, which restore, and what falls back.
 #include "worker/sandbox/node_templates.h"
 
+#include "absl/strings/escaping.h"
 #include "worker/hypervisor/save_image.h"
 
 #include <filesystem>
@@ -19,12 +20,27 @@ using ::testing::Not;
 
 constexpr char kIdA[] = "aaaa0001-0000-4000-8000-000000000001";
 constexpr char kIdB[] = "bbbb0002-0000-4000-8000-000000000002";
+const absl::Time kNow = absl::FromUnixSeconds(1'900'000'000) + absl::Nanoseconds(123);
+const std::string kHashA = "$6$saltsalt$" + std::string(86, 'a');
+const std::string kHashB = "$6$saltsalt$" + std::string(86, 'b');
+
+// The agent commands of `domain` whose name is `execute`.
+std::vector<std::string> Commands(const FakeHypervisor& hv, const std::string& domain,
+                                  const std::string& execute) {
+  std::vector<std::string> out;
+  for (const std::string& c : hv.agent_commands(domain)) {
+    if (c.find("\"" + execute + "\"") != std::string::npos) out.push_back(c);
+  }
+  return out;
+}
 
 class NodeTemplatesTest : public SandboxManagerTest {
  protected:
   void SetUp() override {
     SandboxManagerTest::SetUp();
     config_.template_dir = root_ + "/templates";
+    config_.clock = [] { return kNow; };
+    config_.identity_timeout = absl::Milliseconds(300);
     Restart(&fake_);
     ASSERT_NE(manager_->templates(), nullptr);
   }
@@ -141,6 +157,55 @@ TEST_F(NodeTemplatesTest, NothingOfTheSandboxIsInATemplatedNodesCommandLine) {
   NodePlan bigger = a->nodes[0];
   bigger.domain.memory_mib *= 2;
   EXPECT_NE(t->KeyFor(a->nodes[0]), t->KeyFor(bigger));
+}
+
+TEST_F(NodeTemplatesTest, EveryRestoredGuestGetsItsOwnClockEntropyAndPassword) {
+  v1::SandboxSpec a = Spec(kIdA);
+  a.set_console_password_hash(kHashA);
+  ASSERT_OK(manager_->CreateSandbox(a, true));
+  v1::SandboxSpec b = Spec(kIdB);
+  b.set_console_password_hash(kHashB);
+  ASSERT_OK(manager_->CreateSandbox(b, true));
+  std::vector<std::string> entropy;
+  for (const std::string& id : {std::string(kIdA), std::string(kIdB)}) {
+    const std::string dom = Dom(id, "server");
+    const std::string hash = id == kIdA ? kHashA : kHashB;
+    EXPECT_THAT(Commands(fake_, dom, "guest-set-time"),
+                ::testing::ElementsAre(HasSubstr(absl::StrCat("\"time\":", absl::ToUnixNanos(kNow)))));
+    std::vector<std::string> passwords = Commands(fake_, dom, "guest-set-user-password");
+    ASSERT_EQ(passwords.size(), 1u) << id;
+    EXPECT_THAT(passwords[0], HasSubstr(absl::Base64Escape(hash)));
+    EXPECT_THAT(passwords[0], HasSubstr("\"crypted\":true"));
+    std::vector<std::string> writes = Commands(fake_, dom, "guest-file-write");
+    ASSERT_EQ(writes.size(), 1u) << id;
+    entropy.push_back(writes[0]);
+    EXPECT_THAT(Commands(fake_, dom, "guest-file-open"),
+                ::testing::ElementsAre(HasSubstr("/dev/urandom")));
+    EXPECT_EQ(Commands(fake_, dom, "guest-file-close").size(), 1u);
+  }
+  EXPECT_NE(entropy[0], entropy[1]);
+  // And the other sandbox's password reached neither the template nor a command line.
+  for (const std::string& folder : {TemplateFolder("server"), TemplateFolder("storage")}) {
+    std::ifstream state(folder + "/memory.sav");
+    std::string text((std::istreambuf_iterator<char>(state)), {});
+    EXPECT_THAT(text, Not(HasSubstr("saltsalt"))) << folder;
+  }
+}
+
+TEST_F(NodeTemplatesTest, AGuestWhoseAgentDoesNotAnswerBootsWithItsPasswordOnItsCommandLine) {
+  CreateReady(kIdA);
+  fake_.set_agents(false);
+  v1::SandboxSpec b = Spec(kIdB);
+  b.set_console_password_hash(kHashB);
+  absl::StatusOr<v1::SandboxStatus> st = manager_->CreateSandbox(b, true);
+  ASSERT_OK(st);
+  EXPECT_EQ(st->phase(), v1::SANDBOX_PHASE_READY);
+  // The restore failed, so did the boot's own save and restore: booted once more, as a
+  // node without a template.
+  EXPECT_EQ(fake_.starts(Dom(kIdB, "server")), 2);
+  EXPECT_THAT(fake_.DomainDefinition(Dom(kIdB, "server"))->cmdline,
+              HasSubstr("labrack.password_hash=" + kHashB));
+  EXPECT_EQ(manager_->templates()->fallbacks(), 4u);  // two nodes, twice each
 }
 
 TEST_F(NodeTemplatesTest, DestroyRemovesTheSandboxButKeepsTheHostsTemplates) {

@@ -60,7 +60,8 @@ absl::StatusOr<std::unique_ptr<SandboxManager>> SandboxManager::Create(Hyperviso
     ASSIGN_OR_RETURN(m->template_store_, TemplateStore::Open(m->config_.template_dir,
                                                              m->config_.template_budget_bytes));
     ASSIGN_OR_RETURN(std::string version, hypervisor->GetVersion());
-    m->templates_ = std::make_unique<NodeTemplates>(hypervisor, m->template_store_.get(), version);
+    m->templates_ = std::make_unique<NodeTemplates>(hypervisor, m->template_store_.get(), version,
+                                                    m->config_.clock, m->config_.identity_timeout);
   }
   RETURN_IF_ERROR(m->TakePool());
   RETURN_IF_ERROR(m->Recover());
@@ -258,7 +259,14 @@ absl::Status SandboxManager::BuildNode(const NodePlan& node, const std::string& 
   }
   RETURN_IF_ERROR(hv_->DefineDomain(node.domain));
   RETURN_IF_ERROR(hv_->StartDomain(node.domain.name));
-  if (templated) CaptureNode(node, topology);
+  if (templated && !CaptureNode(node, topology)) {
+    // Booted again, as a node without a template: its password on its command line.
+    const NodePlan cold = WithoutTemplate(node);
+    // Undefined too: libvirt refuses to redefine a name under a new UUID.
+    RETURN_IF_ERROR(hv_->DestroyDomain(cold.domain.name));
+    RETURN_IF_ERROR(hv_->DefineDomain(cold.domain));
+    RETURN_IF_ERROR(hv_->StartDomain(cold.domain.name));
+  }
   return ShapeTaps(node);
 }
 
@@ -276,22 +284,20 @@ bool SandboxManager::RestoreNode(const NodePlan& node) {
   return false;
 }
 
-void SandboxManager::CaptureNode(const NodePlan& node, const std::string& topology) {
+bool SandboxManager::CaptureNode(const NodePlan& node, const std::string& topology) {
   const absl::Time deadline = absl::Now() + config_.ready_timeout;
   while (!SerialLogHasMarker(node.domain.serial_log, node.marker, node.node)) {
     absl::StatusOr<DomainInfo> info = hv_->GetDomain(node.domain.name);
     // Not up in time, or not running: readiness says so; no template of it.
-    if (absl::Now() >= deadline || !info.ok() || info->state != DomainState::kRunning) return;
+    if (absl::Now() >= deadline || !info.ok() || info->state != DomainState::kRunning) return true;
     absl::SleepFor(kReadyPoll);
   }
   absl::Status s = templates_->Capture(node, topology);
-  if (s.ok()) return;
-  spdlog::warn("templates: node {} could not be made a template: {}", node.domain.name, std::string(s.message()));
-  // Saved but not restored: boot it again on its disks.
-  if (absl::StatusOr<DomainInfo> info = hv_->GetDomain(node.domain.name);
-      info.ok() && info->state == DomainState::kShutoff) {
-    hv_->StartDomain(node.domain.name).IgnoreError();
-  }
+  if (s.ok()) return true;
+  templates_->CountFallback();
+  spdlog::warn("templates: node {} boots again without a template: {}", node.domain.name,
+               std::string(s.message()));
+  return false;
 }
 
 absl::Status SandboxManager::ShapeTaps(const NodePlan& node) {

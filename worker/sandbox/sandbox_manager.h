@@ -55,6 +55,10 @@ struct WorkerConfig {
   std::string template_dir = "";
   // The most bytes they may take (least recently used evicted first); 0: no limit.
   uint64_t template_budget_bytes = 0;
+  // How long a restored guest's agent may take to take its identity (guest_identity.h).
+  absl::Duration identity_timeout = NodeTemplates::kIdentityTimeout;
+  // The time restored guests are given.
+  std::function<absl::Time()> clock = absl::Now;
 };
 
 class SandboxManager {
@@ -191,8 +195,10 @@ class SandboxManager {
   // Restores `node` from its template; false (nothing left made) when there is none or
   // the restore failed, which is logged and counted.
   bool RestoreNode(const NodePlan& node);
-  // Waits for the booted `node`'s marker and makes it its host's template.
-  void CaptureNode(const NodePlan& node, const std::string& topology);
+  // Waits for the booted `node`'s marker and makes it its host's template. False when it
+  // was saved but could not run on from its state with its identity; true otherwise
+  // (also when its marker did not come: readiness says so).
+  bool CaptureNode(const NodePlan& node, const std::string& topology);
   // Puts netem on the node's shaped taps, which exist once its domain runs.
   absl::Status ShapeTaps(const NodePlan& node);
   absl::Status Rebuild(const SandboxPlan& plan, const std::string& topology,

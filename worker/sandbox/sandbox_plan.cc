@@ -113,10 +113,10 @@ absl::StatusOr<NodePlan> PlanNode(const v1::SandboxSpec& spec, const v1::Node& n
   }
   d.cmdline = absl::StrCat(image.manifest.cmdline(), " labrack.node=", node.name());
   if (!ip_args.empty()) absl::StrAppend(&d.cmdline, " labrack.ip=", absl::StrJoin(ip_args, ","));
-  plan.templatable = ctx.templates && !image.kernel_path.empty();
-  if (!spec.console_password_hash().empty() && !plan.templatable) {
-    absl::StrAppend(&d.cmdline, " labrack.password_hash=", spec.console_password_hash());
-  }
+  plan.templatable =
+      ctx.templates && !image.kernel_path.empty() && image.manifest.guest_agent() == "qemu-ga";
+  plan.password_hash = spec.console_password_hash();
+  if (!plan.templatable) plan = WithoutTemplate(plan);
   plan.marker = image.manifest.readiness().serial_marker();
   if (plan.marker.empty()) plan.marker = kDefaultReadyMarker;
   plan.image = absl::StrCat(image.manifest.name(), "@", image.manifest.version());
@@ -186,6 +186,16 @@ std::string DiskVolumeName(const std::string& sandbox_id, const std::string& nod
 
 std::string SerialLogPath(const std::string& sandbox_dir, const std::string& node) {
   return absl::StrCat(sandbox_dir, "/", node, ".serial.log");
+}
+
+NodePlan WithoutTemplate(const NodePlan& node) {
+  NodePlan cold = node;
+  cold.templatable = false;
+  if (!cold.password_hash.empty()) {
+    absl::StrAppend(&cold.domain.cmdline, " labrack.password_hash=", cold.password_hash);
+  }
+  cold.password_hash.clear();
+  return cold;
 }
 
 absl::Status ValidateSandboxSpec(const v1::SandboxSpec& spec) {

@@ -45,9 +45,11 @@ struct NodePlan {
   std::string marker;
   // Its image as "name@version".
   std::string image;
-  // Whether it may be restored from a template, and be made one (PlanContext::templates
-  // and a directly booted kernel).
+  // Whether it may be restored from a template, and be made one (PlanContext::templates,
+  // a directly booted kernel and a guest agent, which gives it password_hash).
   bool templatable = false;
+  // The sandbox's console password hash, when templatable (its command line has none).
+  std::string password_hash;
 };
 
 struct SandboxPlan {
@@ -61,6 +63,10 @@ struct SandboxPlan {
 // InvalidArgument for a spec that breaks a rule (named by field); NotFound for an image the
 // cache does not hold.
 absl::StatusOr<SandboxPlan> PlanSandbox(const v1::SandboxSpec& spec, const PlanContext& ctx);
+
+// `node` as it is built when it cannot be restored nor made a template: not templatable,
+// its sandbox's password hash on its kernel command line, as for images without an agent.
+NodePlan WithoutTemplate(const NodePlan& node);
 
 // Validates everything a worker needs from a spec before it touches anything.
 absl::Status ValidateSandboxSpec(const v1::SandboxSpec& spec);
