@@ -4,6 +4,7 @@
 #include <fstream>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/file_range.h"
 #include "common/names.h"
@@ -284,6 +285,20 @@ absl::StatusOr<std::vector<DomainInfo>> FakeHypervisor::ListDomains(const std::s
     if (dom.spec.tag.host_id == host_id) out.push_back({name, dom.state, dom.spec.tag});
   }
   return out;
+}
+
+absl::StatusOr<std::vector<DomainInfo>> FakeHypervisor::ListDomainsNamed(
+    const std::string& host_id, const std::string& name_prefix) {
+  ASSIGN_OR_RETURN(std::vector<DomainInfo> all, ListDomains(host_id));
+  std::erase_if(all, [&](const DomainInfo& d) { return !absl::StartsWith(d.name, name_prefix); });
+  return all;
+}
+
+absl::StatusOr<std::vector<NetworkInfo>> FakeHypervisor::ListNetworksNamed(
+    const std::string& host_id, const std::string& name_prefix) {
+  ASSIGN_OR_RETURN(std::vector<NetworkInfo> all, ListNetworks(host_id));
+  std::erase_if(all, [&](const NetworkInfo& n) { return !absl::StartsWith(n.name, name_prefix); });
+  return all;
 }
 
 absl::StatusOr<DomainInfo> FakeHypervisor::GetDomain(const std::string& name) {

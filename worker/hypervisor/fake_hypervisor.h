@@ -42,6 +42,10 @@ class FakeHypervisor : public Hypervisor {
   absl::Status ResumeDomain(const std::string& name) override;
   absl::Status DestroyDomain(const std::string& name) override;
   absl::StatusOr<std::vector<DomainInfo>> ListDomains(const std::string& host_id) override;
+  absl::StatusOr<std::vector<DomainInfo>> ListDomainsNamed(const std::string& host_id,
+                                                           const std::string& name_prefix) override;
+  absl::StatusOr<std::vector<NetworkInfo>> ListNetworksNamed(const std::string& host_id,
+                                                             const std::string& name_prefix) override;
   absl::StatusOr<DomainInfo> GetDomain(const std::string& name) override;
   // A console of a running domain that echoes back every byte written to it.
   absl::StatusOr<std::unique_ptr<ConsoleStream>> OpenConsole(const std::string& name) override;

@@ -65,6 +65,14 @@ class ForwardingHypervisor : public Hypervisor {
   absl::StatusOr<std::vector<DomainInfo>> ListDomains(const std::string& host_id) override {
     return target_->ListDomains(host_id);
   }
+  absl::StatusOr<std::vector<DomainInfo>> ListDomainsNamed(const std::string& host_id,
+                                                           const std::string& prefix) override {
+    return target_->ListDomainsNamed(host_id, prefix);
+  }
+  absl::StatusOr<std::vector<NetworkInfo>> ListNetworksNamed(const std::string& host_id,
+                                                             const std::string& prefix) override {
+    return target_->ListNetworksNamed(host_id, prefix);
+  }
   absl::StatusOr<DomainInfo> GetDomain(const std::string& name) override {
     return target_->GetDomain(name);
   }

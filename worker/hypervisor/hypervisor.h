@@ -88,6 +88,13 @@ class Hypervisor {
   virtual absl::Status DestroyDomain(const std::string& name) = 0;
   // Domains whose tag names `host_id`.
   virtual absl::StatusOr<std::vector<DomainInfo>> ListDomains(const std::string& host_id) = 0;
+  // ListDomains and ListNetworks for the objects whose names begin with `name_prefix`
+  // (e.g. one sandbox's "lr-<sandbox8>-"): only those are described, so that the cost
+  // does not grow with everything else on the host.
+  virtual absl::StatusOr<std::vector<DomainInfo>> ListDomainsNamed(
+      const std::string& host_id, const std::string& name_prefix) = 0;
+  virtual absl::StatusOr<std::vector<NetworkInfo>> ListNetworksNamed(
+      const std::string& host_id, const std::string& name_prefix) = 0;
   virtual absl::StatusOr<DomainInfo> GetDomain(const std::string& name) = 0;
 
   // CPUs and memory of the host.

@@ -2,8 +2,10 @@
 
 #include <libvirt/libvirt-qemu.h>
 #include <libvirt/virterror.h>
+#include <signal.h>
 
 #include <algorithm>
+#include <fstream>
 #include <set>
 
 #include "absl/strings/match.h"
@@ -50,10 +52,25 @@ DomainState StateFromLibvirt(int state, int reason) {
   }
 }
 
+// Kills the qemu of a running domain of qemu:///system with SIGKILL: virDomainDestroy asks
+// it to exit with SIGTERM and looks again only after 200 ms, and a guest being thrown away
+// (destroy, reset, power cut) has nothing to flush. Best effort: anything unexpected
+// (another driver, a pid file naming another program) leaves it to virDomainDestroy.
+void KillQemu(const std::string& name) {
+  std::ifstream pid_file(absl::StrCat("/run/libvirt/qemu/", name, ".pid"));
+  pid_t pid = 0;
+  if (!(pid_file >> pid) || pid <= 1) return;
+  std::ifstream comm(absl::StrCat("/proc/", pid, "/comm"));
+  std::string program;
+  if (!std::getline(comm, program) || !absl::StartsWith(program, "qemu-system")) return;
+  kill(pid, SIGKILL);
+}
+
 // Stops a domain at once; one that is not running (or stopped by itself between the check
-// and the call) is fine.
-absl::Status PowerOff(virDomainPtr dom, const std::string& name) {
+// and the call) is fine. `kill_first`: KillQemu before libvirt tidies up.
+absl::Status PowerOff(virDomainPtr dom, const std::string& name, bool kill_first) {
   if (virDomainIsActive(dom) != 1) return absl::OkStatus();
+  if (kill_first) KillQemu(name);
   if (virDomainDestroy(dom) < 0) {
     absl::Status s = LastLibvirtError(absl::StrCat("stop domain ", name));
     if (!absl::IsFailedPrecondition(s)) return s;
@@ -395,13 +412,21 @@ absl::StatusOr<std::vector<PortFilterInfo>> LibvirtHypervisor::ListPortFilters()
 
 absl::StatusOr<std::vector<NetworkInfo>> LibvirtHypervisor::ListNetworks(
     const std::string& host_id) {
+  return ListNetworksNamed(host_id, std::string(kObjectPrefix));
+}
+
+absl::StatusOr<std::vector<NetworkInfo>> LibvirtHypervisor::ListNetworksNamed(
+    const std::string& host_id, const std::string& name_prefix) {
   CallSlot slot(this);
   RETURN_IF_ERROR(slot.status());
   ASSIGN_OR_RETURN(std::vector<NetworkHandle> owned, AllNetworks());
   std::vector<NetworkInfo> out;
   for (const NetworkHandle& net : owned) {
     const char* name = virNetworkGetName(net.get());
-    if (name == nullptr || !absl::StartsWith(name, kObjectPrefix)) continue;
+    if (name == nullptr || !absl::StartsWith(name, kObjectPrefix) ||
+        !absl::StartsWith(name, name_prefix)) {
+      continue;
+    }
     CString xml(virNetworkGetXMLDesc(net.get(), 0));
     if (!xml) continue;  // vanished meanwhile
     absl::StatusOr<NetworkInfo> info = ParseNetworkXml(xml.get());
@@ -453,7 +478,7 @@ absl::Status LibvirtHypervisor::StopDomain(const std::string& name) {
   CallSlot slot(this);
   RETURN_IF_ERROR(slot.status());
   ASSIGN_OR_RETURN(DomainHandle dom, LookupDomain(name));
-  return PowerOff(dom.get(), name);
+  return PowerOff(dom.get(), name, seal_bridges_);
 }
 
 absl::Status LibvirtHypervisor::SuspendDomain(const std::string& name) {
@@ -482,7 +507,7 @@ absl::Status LibvirtHypervisor::DestroyDomain(const std::string& name) {
   absl::StatusOr<DomainHandle> dom = LookupDomain(name);
   if (absl::IsNotFound(dom.status())) return absl::OkStatus();
   if (!dom.ok()) return dom.status();
-  absl::Status stopped = PowerOff(dom->get(), name);
+  absl::Status stopped = PowerOff(dom->get(), name, seal_bridges_);
   if (!stopped.ok() && !absl::IsNotFound(stopped)) return stopped;
   if (virDomainIsPersistent(dom->get()) == 1 && virDomainUndefine(dom->get()) < 0) {
     absl::Status s = LastLibvirtError(absl::StrCat("undefine domain ", name));
@@ -508,6 +533,11 @@ absl::StatusOr<DomainInfo> LibvirtHypervisor::DescribeDomain(virDomainPtr dom) {
 
 absl::StatusOr<std::vector<DomainInfo>> LibvirtHypervisor::ListDomains(
     const std::string& host_id) {
+  return ListDomainsNamed(host_id, std::string(kObjectPrefix));
+}
+
+absl::StatusOr<std::vector<DomainInfo>> LibvirtHypervisor::ListDomainsNamed(
+    const std::string& host_id, const std::string& name_prefix) {
   CallSlot slot(this);
   RETURN_IF_ERROR(slot.status());
   virDomainPtr* doms = nullptr;
@@ -518,7 +548,10 @@ absl::StatusOr<std::vector<DomainInfo>> LibvirtHypervisor::ListDomains(
   std::vector<DomainInfo> out;
   for (const DomainHandle& dom : owned) {
     const char* name = virDomainGetName(dom.get());
-    if (name == nullptr || !absl::StartsWith(name, kObjectPrefix)) continue;
+    if (name == nullptr || !absl::StartsWith(name, kObjectPrefix) ||
+        !absl::StartsWith(name, name_prefix)) {
+      continue;
+    }
     absl::StatusOr<DomainInfo> info = DescribeDomain(dom.get());
     if (!info.ok() || info->tag.host_id != host_id) continue;  // vanished or not ours
     out.push_back(*std::move(info));

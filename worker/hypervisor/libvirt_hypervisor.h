@@ -41,6 +41,10 @@ class LibvirtHypervisor : public Hypervisor {
   absl::Status ResumeDomain(const std::string& name) override;
   absl::Status DestroyDomain(const std::string& name) override;
   absl::StatusOr<std::vector<DomainInfo>> ListDomains(const std::string& host_id) override;
+  absl::StatusOr<std::vector<DomainInfo>> ListDomainsNamed(const std::string& host_id,
+                                                           const std::string& name_prefix) override;
+  absl::StatusOr<std::vector<NetworkInfo>> ListNetworksNamed(const std::string& host_id,
+                                                             const std::string& name_prefix) override;
   absl::StatusOr<DomainInfo> GetDomain(const std::string& name) override;
   absl::StatusOr<std::unique_ptr<ConsoleStream>> OpenConsole(const std::string& name) override;
   absl::Status SaveDomain(const std::string& name, const std::string& path) override;

@@ -42,6 +42,9 @@ class NodeTemplates {
   // names the sandbox (names, paths, networks, tags).
   std::string KeyFor(const NodePlan& node) const;
 
+  // Whether the host holds a template for `node` (which it can then restore).
+  bool Has(const NodePlan& node) const { return node.templatable && store_->Contains(KeyFor(node)); }
+
   // Makes `node`'s volumes and domain from its template, runs it and gives it its identity
   // (guest_identity.h): NotFound, with
   // nothing made, when the host holds no template for it; any other error leaves what it

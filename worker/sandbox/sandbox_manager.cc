@@ -213,8 +213,12 @@ bool SandboxManager::WaitForBootSlots(Entry& entry, const SandboxPlan& plan) {
     entry.message = "waiting for its turn to boot on this host";
     return entry.spec.sandbox_id();
   }();
-  const int n = static_cast<int>(plan.nodes.size());
-  bool got = boots_.Acquire(n, [&] { return Find(id).get() != &entry; });
+  // A node restored from a template does not boot: it needs no slot.
+  int n = 0;
+  for (const NodePlan& node : plan.nodes) {
+    if (templates_ == nullptr || !templates_->Has(node)) ++n;
+  }
+  bool got = n == 0 || boots_.Acquire(n, [&] { return Find(id).get() != &entry; });
   absl::MutexLock lock(&entry.mu);
   entry.message.clear();
   if (!got) {
@@ -430,26 +434,33 @@ absl::StatusOr<bool> SandboxManager::DestroySandbox(const std::string& sandbox_i
 
 // Sweeps libvirt rather than trusting a plan, so that leftovers of a crash go too.
 absl::Status SandboxManager::RemoveObjects(const std::string& sandbox_id, bool* existed) {
-  ASSIGN_OR_RETURN(std::vector<DomainInfo> domains, hv_->ListDomains(config_.host_id));
+  // Its objects are named lr-<sandbox8>-...; no other sandbox of this host has that prefix
+  // (Admit), and the tags confirm it.
+  const std::string prefix = absl::StrCat(kObjectPrefix, Sandbox8(sandbox_id), "-");
+  ASSIGN_OR_RETURN(std::vector<DomainInfo> domains, hv_->ListDomainsNamed(config_.host_id, prefix));
   std::vector<std::string> names;
   for (const DomainInfo& d : domains) {
     if (d.tag.sandbox_id == sandbox_id) names.push_back(d.name);
   }
   RETURN_IF_ERROR(RunInParallel(names.size(), [&](int i) { return hv_->DestroyDomain(names[i]); }));
   *existed = *existed || !names.empty();
-  std::string prefix = absl::StrCat(kObjectPrefix, Sandbox8(sandbox_id), "-");
-  ASSIGN_OR_RETURN(std::vector<VolumeInfo> volumes, hv_->ListVolumes(pool_name()));
-  for (const VolumeInfo& v : volumes) {
-    if (!absl::StartsWith(v.name, prefix)) continue;
-    RETURN_IF_ERROR(hv_->DeleteVolume(pool_name(), v.name));
-    *existed = true;
+  ASSIGN_OR_RETURN(std::vector<VolumeInfo> all_volumes, hv_->ListVolumes(pool_name()));
+  std::vector<std::string> volumes;
+  for (const VolumeInfo& v : all_volumes) {
+    if (absl::StartsWith(v.name, prefix)) volumes.push_back(v.name);
   }
-  ASSIGN_OR_RETURN(std::vector<NetworkInfo> networks, hv_->ListNetworks(config_.host_id));
-  for (const NetworkInfo& n : networks) {
-    if (n.tag.sandbox_id != sandbox_id) continue;
-    RETURN_IF_ERROR(hv_->DestroyNetwork(n.name));
-    *existed = true;
+  *existed = *existed || !volumes.empty();
+  RETURN_IF_ERROR(RunInParallel(volumes.size(),
+                                [&](int i) { return hv_->DeleteVolume(pool_name(), volumes[i]); }));
+  ASSIGN_OR_RETURN(std::vector<NetworkInfo> all_networks,
+                   hv_->ListNetworksNamed(config_.host_id, prefix));
+  std::vector<std::string> networks;
+  for (const NetworkInfo& n : all_networks) {
+    if (n.tag.sandbox_id == sandbox_id) networks.push_back(n.name);
   }
+  *existed = *existed || !networks.empty();
+  RETURN_IF_ERROR(RunInParallel(networks.size(),
+                                [&](int i) { return hv_->DestroyNetwork(networks[i]); }));
   // A bridge whose network went while libvirtd was killed, or whose removal a killed worker
   // did not finish: no network names it any more, so only its name leads to it.
   ASSIGN_OR_RETURN(std::vector<std::string> bridges, hv_->ListUnbackedBridges());

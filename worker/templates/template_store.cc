@@ -103,6 +103,12 @@ absl::StatusOr<std::shared_ptr<const NodeTemplateFiles>> TemplateStore::Use(cons
   return std::shared_ptr<const NodeTemplateFiles>(it->second.files);
 }
 
+bool TemplateStore::Contains(const std::string& key) {
+  absl::MutexLock lock(&mu_);
+  auto it = entries_.find(key);
+  return it != entries_.end() && !it->second.removed;
+}
+
 absl::StatusOr<std::string> TemplateStore::Stage(const std::string& key) {
   std::random_device rd;
   std::string folder = absl::StrCat(dir_, "/", kStagingPrefix, key, "-", rd());

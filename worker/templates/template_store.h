@@ -39,6 +39,9 @@ class TemplateStore {
   // The template of `key`, counted as a hit; NotFound when there is none.
   absl::StatusOr<std::shared_ptr<const NodeTemplateFiles>> Use(const std::string& key);
 
+  // Whether there is a template of `key` (not counted as a hit).
+  bool Contains(const std::string& key);
+
   // A fresh, empty folder to build a template in; Commit or Discard it.
   absl::StatusOr<std::string> Stage(const std::string& key);
   // Makes the staged folder the template of meta.key(), whose files are named by
