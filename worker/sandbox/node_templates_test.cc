@@ -208,6 +208,20 @@ TEST_F(NodeTemplatesTest, AGuestWhoseAgentDoesNotAnswerBootsWithItsPasswordOnIts
   EXPECT_EQ(manager_->templates()->fallbacks(), 4u);  // two nodes, twice each
 }
 
+TEST_F(NodeTemplatesTest, ANewVersionOfTheImageRemovesItsTemplatesOnTheNextPass) {
+  CreateReady(kIdA);
+  manager_->AdoptStrays();  // the image is unchanged: nothing goes
+  EXPECT_EQ(manager_->templates()->store()->List().size(), 2u);
+  v1::ImageManifest v2 = labrack::testing::WriteFakeImage(root_ + "/src2", "tiny");
+  v2.set_version("2");
+  ASSERT_OK(images_->ImportFromFolder(v2, root_ + "/src2"));
+  config_.adopt_interval = absl::ZeroDuration();
+  Restart(&fake_);  // a pass runs at once
+  manager_->AdoptStrays();
+  EXPECT_TRUE(manager_->templates()->store()->List().empty());
+  EXPECT_TRUE(fs::is_empty(config_.template_dir));
+}
+
 TEST_F(NodeTemplatesTest, DestroyRemovesTheSandboxButKeepsTheHostsTemplates) {
   CreateReady(kIdA);
   ASSERT_OK(manager_->DestroySandbox(kIdA).status());

@@ -142,6 +142,8 @@ class SandboxManager {
   void RemoveStrayFolders();
   // Removes labrack bridges that no network uses and that the previous pass saw too.
   void RemoveStrayBridges();
+  // Removes templates whose image the cache holds no longer, or at another version.
+  void RemoveStaleTemplates();
   // Removes port filters of this host whose sandbox this worker does not have (AdoptStrays).
   void RemoveStrayPortFilters();
   struct Entry {

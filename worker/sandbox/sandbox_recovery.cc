@@ -93,6 +93,24 @@ void SandboxManager::AdoptStrays() {
   RemoveStrayFolders();
   RemoveStrayBridges();
   RemoveStrayPortFilters();
+  RemoveStaleTemplates();
+}
+
+// A template of an image the cache no longer holds at that version (it was imported again
+// as another version) would never be restored again: it goes now rather than at eviction.
+void SandboxManager::RemoveStaleTemplates() {
+  if (templates_ == nullptr) return;
+  int removed = templates_->store()->RemoveIf([&](const v1::NodeTemplate& t) {
+    for (const std::string& image : t.images()) {
+      const size_t at = image.rfind('@');
+      absl::StatusOr<CachedImage> now = images_->Lookup(image.substr(0, at));
+      if (at == std::string::npos || !now.ok() || now->manifest.version() != image.substr(at + 1)) {
+        return true;
+      }
+    }
+    return false;
+  });
+  if (removed > 0) spdlog::info("templates: removed {} of images no longer held", removed);
 }
 
 // A folder under sandboxes/ whose sandbox has no libvirt object left (so Recover did not
