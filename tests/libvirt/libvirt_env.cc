@@ -39,6 +39,16 @@ absl::StatusOr<Resp> Answer(const grpc::Status& status, const Resp& resp) {
 
 }  // namespace
 
+std::string NodeAddress(const v1::SandboxStatus& st, const std::string& node, int nic) {
+  for (const v1::NodeStatus& n : st.nodes()) {
+    if (n.name() == node && nic < n.addresses_size()) {
+      const std::string& a = n.addresses(nic);
+      return a.substr(0, a.find('/'));
+    }
+  }
+  return "";
+}
+
 void LibvirtEnv::Start(bool templates) {
   templates_ = templates;
   state_dir_ = testing::MakeTempDir("labrack-libvirt");

@@ -17,6 +17,10 @@
 
 namespace labrack::worker {
 
+// The address, without its prefix, of `node`'s nic-th NIC in a sandbox's status; empty
+// when it has none.
+std::string NodeAddress(const v1::SandboxStatus& st, const std::string& node, int nic);
+
 class LibvirtEnv {
  public:
   // Fails the current test (fatally) when libvirt or the tiny image is missing. With

@@ -79,17 +79,6 @@ class SmokeSandbox : public ::testing::Test {
     if (env_->worker() == nullptr) GTEST_SKIP() << "suite set-up failed";
   }
 
-  // The address of `node`'s nic on `network` in a sandbox's status.
-  static std::string Address(const v1::SandboxStatus& st, const std::string& node, int nic) {
-    for (const v1::NodeStatus& n : st.nodes()) {
-      if (n.name() == node && nic < n.addresses_size()) {
-        std::string a = n.addresses(nic);
-        return a.substr(0, a.find('/'));
-      }
-    }
-    return "";
-  }
-
   std::unique_ptr<GuestShell> Shell(const std::string& sandbox, const std::string& node) {
     auto shell = env_->Shell(sandbox, node);
     EXPECT_OK(shell);
@@ -132,8 +121,8 @@ TEST_F(SmokeSandbox, ServerPingsTheSwitchOverEachSharedNetwork) {
   ASSERT_OK(st);
   auto server = Shell(*a_, "server");
   ASSERT_NE(server, nullptr);
-  EXPECT_THAT(Ping(*server, Address(*st, "switch", 0)), HasSubstr("exit=0"));  // mgmt
-  EXPECT_THAT(Ping(*server, Address(*st, "switch", 1)), HasSubstr("exit=0"));  // lan
+  EXPECT_THAT(Ping(*server, NodeAddress(*st, "switch", 0)), HasSubstr("exit=0"));  // mgmt
+  EXPECT_THAT(Ping(*server, NodeAddress(*st, "switch", 1)), HasSubstr("exit=0"));  // lan
 }
 
 TEST_F(SmokeSandbox, SecondSandboxCannotReachTheFirstNorTheFirstTheSecond) {
@@ -146,12 +135,12 @@ TEST_F(SmokeSandbox, SecondSandboxCannotReachTheFirstNorTheFirstTheSecond) {
   ASSERT_NE(server_a, nullptr);
   ASSERT_NE(server_b, nullptr);
   // Each reaches its own switch (so the probe itself works) ...
-  EXPECT_THAT(Ping(*server_b, Address(*sb, "switch", 1)), HasSubstr("exit=0"));
+  EXPECT_THAT(Ping(*server_b, NodeAddress(*sb, "switch", 1)), HasSubstr("exit=0"));
   // ... and neither reaches the other sandbox on the very same subnet.
-  EXPECT_THAT(Ping(*server_b, Address(*sa, "switch", 1)), HasSubstr("exit=1"));
-  EXPECT_THAT(Ping(*server_b, Address(*sa, "server", 0)), HasSubstr("exit=1"));
-  EXPECT_THAT(Ping(*server_a, Address(*sb, "switch", 1)), HasSubstr("exit=1"));
-  EXPECT_THAT(Ping(*server_a, Address(*sb, "storage", 0)), HasSubstr("exit=1"));
+  EXPECT_THAT(Ping(*server_b, NodeAddress(*sa, "switch", 1)), HasSubstr("exit=1"));
+  EXPECT_THAT(Ping(*server_b, NodeAddress(*sa, "server", 0)), HasSubstr("exit=1"));
+  EXPECT_THAT(Ping(*server_a, NodeAddress(*sb, "switch", 1)), HasSubstr("exit=1"));
+  EXPECT_THAT(Ping(*server_a, NodeAddress(*sb, "storage", 0)), HasSubstr("exit=1"));
 }
 
 TEST_F(SmokeSandbox, StorageNodeSeesFourBlankOneGibDisks) {

@@ -91,14 +91,6 @@ class Templates : public ::testing::Test {
     EXPECT_OK(shell);
     return shell.ok() ? *std::move(shell) : nullptr;
   }
-  static std::string Address(const v1::SandboxStatus& st, const std::string& node, int nic) {
-    for (const v1::NodeStatus& n : st.nodes()) {
-      if (n.name() == node && nic < n.addresses_size()) {
-        return n.addresses(nic).substr(0, n.addresses(nic).find('/'));
-      }
-    }
-    return "";
-  }
 
   static LibvirtEnv* env_;
   static v1::Topology* topology_;
@@ -157,10 +149,10 @@ TEST_F(Templates, ASecondSandboxIsRestoredPastItsMarkerAndWorks) {
   EXPECT_THAT(server->Run("grep -c labracka /proc/cmdline /etc/shadow"),
               IsOkAndHolds(HasSubstr("exit=1")));
   // Its NICs work on sandbox B's own bridges: the switch and the storage node answer.
-  EXPECT_THAT(server->Run(absl::StrCat("ping -c 2 -W 2 ", Address(*st, "switch", 1),
+  EXPECT_THAT(server->Run(absl::StrCat("ping -c 2 -W 2 ", NodeAddress(*st, "switch", 1),
                                        " >/dev/null 2>&1")),
               IsOkAndHolds(std::string("exit=0")));
-  EXPECT_THAT(server->Run(absl::StrCat("ping -c 2 -W 2 ", Address(*st, "storage", 0),
+  EXPECT_THAT(server->Run(absl::StrCat("ping -c 2 -W 2 ", NodeAddress(*st, "storage", 0),
                                        " >/dev/null 2>&1")),
               IsOkAndHolds(std::string("exit=0")));
   auto storage = Shell(*b_, "storage");
